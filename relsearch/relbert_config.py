@@ -1,0 +1,57 @@
+"""Reading and writing the ``relbert_config`` block of a checkpoint's ``config.json``.
+
+Newer RelBERT checkpoints use ``{"aggregation_mode", "template"}``; older ones
+``{"mode", "template", "template_mode"}``. Both are accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from relsearch.templates import (
+    DEFAULT_AGGREGATION,
+    TEMPLATES,
+    resolve_template,
+    validate_aggregation,
+)
+
+DEFAULT_TEMPLATE_ID = "a"
+
+
+@dataclass(frozen=True)
+class RelbertSettings:
+    """What turns a pair into a vector, besides the weights."""
+
+    template: str
+    aggregation: str
+    max_length: int = 64
+
+
+def settings_from_config(
+    raw: dict[str, Any] | None,
+    *,
+    template: str | None = None,
+    aggregation: str | None = None,
+    max_length: int | None = None,
+) -> RelbertSettings:
+    """Merge a checkpoint's ``relbert_config`` (either key style) with explicit overrides."""
+    raw = dict(raw or {})
+    tmpl = template or raw.get("template")
+    if not tmpl:
+        mode_id = raw.get("template_mode")
+        tmpl = TEMPLATES.get(mode_id, None) if isinstance(mode_id, str) else None
+    tmpl = resolve_template(tmpl or TEMPLATES[DEFAULT_TEMPLATE_ID])
+    agg = aggregation or raw.get("aggregation_mode") or raw.get("mode") or DEFAULT_AGGREGATION
+    length = int(max_length or raw.get("max_length") or 64)
+    return RelbertSettings(template=tmpl, aggregation=validate_aggregation(agg, tmpl), max_length=length)
+
+
+def config_block(settings: RelbertSettings) -> dict[str, Any]:
+    """The block written into ``config.json``: new keys, plus ``mode`` for older readers."""
+    return {
+        "aggregation_mode": settings.aggregation,
+        "mode": settings.aggregation,
+        "template": settings.template,
+        "max_length": settings.max_length,
+    }
