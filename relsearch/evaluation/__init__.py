@@ -1,0 +1,1 @@
+"""Benchmarks: multiple-choice analogy questions and lexical relation classification."""

@@ -1,0 +1,116 @@
+"""Multiple-choice analogy questions: pick the choice whose relation vector is closest to the stem's."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from relsearch.errors import DataFormatError
+from relsearch.pairs import Pair, parse_pair
+
+#: Anything that maps a list of pairs to unit-norm vectors ``(n, d)``.
+EncodeFn = Callable[[list[Pair]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class AnalogyQuestion:
+    """``stem`` is to which of ``choices``? ``answer`` indexes the right choice."""
+
+    stem: Pair
+    choices: tuple[Pair, ...]
+    answer: int
+    prefix: str | None = None
+
+
+@dataclass
+class AnalogyResult:
+    """Accuracy overall and per prefix (section), with the predictions."""
+
+    n: int
+    correct: int
+    predictions: list[int]
+    by_prefix: dict[str, tuple[int, int]] = field(default_factory=dict)  # prefix -> (correct, n)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.n if self.n else 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"accuracy": self.accuracy, "n": self.n, "correct": self.correct}
+        if self.by_prefix:
+            out["by_prefix"] = {
+                k: {"accuracy": c / n, "n": n, "correct": c} for k, (c, n) in sorted(self.by_prefix.items())
+            }
+        return out
+
+
+def load_analogy_questions(path: str | Path) -> list[AnalogyQuestion]:
+    """Read JSONL lines ``{"stem": [a, b], "choice": [[c, d], ...], "answer": i, "prefix"?: s}``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError(f"analogy file {str(path)!r} does not exist")
+    questions: list[AnalogyQuestion] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{path}: not UTF-8 ({exc})") from exc
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            choices = tuple(parse_pair(tuple(c)) for c in raw["choice"])
+            answer = int(raw["answer"])
+            stem = parse_pair(tuple(raw["stem"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataFormatError(
+                f"{path}:{lineno}: expected {{'stem': [a, b], 'choice': [[c, d], ...], 'answer': i}}: {exc}"
+            ) from exc
+        if not 0 <= answer < len(choices):
+            raise DataFormatError(
+                f"{path}:{lineno}: answer {answer} is out of range for {len(choices)} choices"
+            )
+        prefix = raw.get("prefix")
+        questions.append(AnalogyQuestion(stem, choices, answer, str(prefix) if prefix is not None else None))
+    if not questions:
+        raise DataFormatError(f"analogy file {str(path)!r} holds no questions")
+    return questions
+
+
+def predict(questions: Sequence[AnalogyQuestion], encode: EncodeFn) -> list[int]:
+    """Index of the best choice per question (each distinct pair is encoded once)."""
+    pairs: dict[Pair, int] = {}
+    for q in questions:
+        for p in (q.stem, *q.choices):
+            pairs.setdefault(p, len(pairs))
+    vectors = encode(list(pairs))
+    preds = []
+    for q in questions:
+        stem = vectors[pairs[q.stem]]
+        scores = vectors[[pairs[c] for c in q.choices]] @ stem
+        preds.append(int(np.argmax(scores)))
+    return preds
+
+
+def evaluate_analogies(questions: Sequence[AnalogyQuestion], encode: EncodeFn) -> AnalogyResult:
+    """Accuracy of :func:`predict` against the answers, overall and per prefix."""
+    preds = predict(questions, encode)
+    by_prefix: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    correct = 0
+    for q, p in zip(questions, preds, strict=True):
+        hit = int(p == q.answer)
+        correct += hit
+        if q.prefix is not None:
+            by_prefix[q.prefix][0] += hit
+            by_prefix[q.prefix][1] += 1
+    return AnalogyResult(
+        n=len(questions),
+        correct=correct,
+        predictions=preds,
+        by_prefix={k: (v[0], v[1]) for k, v in by_prefix.items()},
+    )

@@ -1,0 +1,1 @@
+"""The on-disk relsearch index (manifest, Parquet metadata, FAISS index, float16 shards)."""
