@@ -124,3 +124,13 @@ def test_hub_id_offline_fails_fast_with_clear_error(tmp_path):
     assert proc.stdout.startswith("OK"), proc.stderr[-2000:]
     assert "HF_HUB_OFFLINE is set" in proc.stdout and "config.json" in proc.stdout
     assert time.monotonic() - start < 60
+
+
+def test_fingerprint_is_independent_of_call_order_and_pooler(tiny_model_dir):
+    first = RelationEncoder(tiny_model_dir)
+    before = first.fingerprint
+    first._fingerprint = None
+    first.encode(POOL, batch_size=2)
+    assert first.fingerprint == before  # truncation state set by encode() is not hashed
+    # the tiny checkpoint has no pooler weights, so AutoModel initialises them randomly per load
+    assert RelationEncoder(tiny_model_dir).fingerprint == before

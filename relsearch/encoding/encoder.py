@@ -104,17 +104,19 @@ class RelationEncoder:
 
     @property
     def fingerprint(self) -> str:
-        """Stable hash of everything that changes the vectors: weights, tokenizer, settings."""
+        """Stable hash of everything that changes the vectors: weights, tokenizer, settings.
+
+        The unused pooler head is skipped (it may be randomly initialised on load), and the
+        tokenizer is hashed without its call-dependent truncation/padding state.
+        """
         if self._fingerprint is None:
             digest = hashlib.sha256()
             for name, tensor in sorted(self.model.state_dict().items()):
+                if name.startswith("pooler."):
+                    continue
                 digest.update(name.encode())
                 digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
-            digest.update(
-                self.tokenizer.backend_tokenizer.to_str().encode()
-                if hasattr(self.tokenizer, "backend_tokenizer")
-                else json.dumps(sorted(self.tokenizer.get_vocab().items())).encode()
-            )
+            digest.update(_tokenizer_identity(self.tokenizer).encode())
             settings = {**config_block(self.settings), "dtype": self.dtype}
             digest.update(json.dumps(settings, sort_keys=True).encode())
             self._fingerprint = digest.hexdigest()[:32]
@@ -205,6 +207,17 @@ class RelationEncoder:
             self.tokenizer.save_pretrained(target)
         write_relbert_config(target, self.settings)
         return target
+
+
+def _tokenizer_identity(tokenizer: Any) -> str:
+    """The tokenizer's vocabulary and rules as JSON, without per-call truncation/padding state."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return json.dumps(sorted(tokenizer.get_vocab().items()))
+    spec = json.loads(backend.to_str())
+    spec.pop("truncation", None)
+    spec.pop("padding", None)
+    return json.dumps(spec, sort_keys=True)
 
 
 def write_relbert_config(model_dir: Path, settings: RelbertSettings) -> None:
