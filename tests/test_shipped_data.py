@@ -51,3 +51,15 @@ def test_unknown_lexical_relation_set_lists_the_valid_ones():
     with pytest.raises(DataFormatError, match="valid: BLESS, CogALexV, EVALution, K&H\\+N, ROOT09"):
         resolve_lexical_relation_dir("WordNet")
     assert resolve_lexical_relation_dir("k_h+n")[0] == "K&H+N"
+
+
+def test_t_rex_default_test_split_and_its_journal_variant():
+    from relsearch.evaluation.analogy import load_analogy_questions
+    from relsearch.evaluation.shipped import analogy_path
+
+    default = load_analogy_questions(analogy_path("t_rex", "test"))
+    journal = load_analogy_questions(DATA_DIR / "analogy" / "t_rex" / "test.journal2023.jsonl")
+    assert analogy_path("t_rex", "test").name == "test.jsonl" and len(default) == len(journal) == 183
+    answers = sorted((q.stem, q.choices[q.answer]) for q in default)
+    assert answers == sorted((q.stem, q.choices[q.answer]) for q in journal)  # same items, other order
+    assert sorted(q.choices for q in default) != sorted(q.choices for q in journal)  # other negatives

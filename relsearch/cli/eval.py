@@ -68,6 +68,7 @@ def eval_analogies(
     from relsearch.encoding import RelationEncoder
 
     encoder = RelationEncoder(model, dtype=dtype, batch_size=batch_size)
+    described = encoder.describe() if as_json else {}  # before encoding: the fingerprint of a fresh model
     n_pairs = len(distinct_pairs(question_sets.values()))
     msg = f"encoding {n_pairs:,} distinct pairs of {len(resolved)} dataset(s) with {encoder.source}"
     err.print(msg, markup=False)
@@ -78,17 +79,16 @@ def eval_analogies(
     if as_json:
         rows = [_row(t, r, encoder.source) for t, r in results.items()]
         if len(rows) == 1 and not skipped:
-            print_json({**rows[0], "encoder": encoder.describe()})
+            print_json({**rows[0], "encoder": described})
         else:
-            print_json(
-                {"model": encoder.source, "encoder": encoder.describe(), "results": rows, "skipped": skipped}
-            )
+            print_json({"model": encoder.source, "encoder": described, "results": rows, "skipped": skipped})
         return
     _print_tables(results, encoder.source, by_prefix)
 
 
 def _print_tables(results: dict[AnalogyTarget, AnalogyResult], model: str, by_prefix: bool) -> None:
-    table = Table(title=f"analogy accuracy, model {model}")
+    out.print(f"analogy accuracy, model {model}", markup=False)
+    table = Table()
     table.add_column("dataset", overflow="fold")
     table.add_column("split", no_wrap=True)
     table.add_column("n", justify="right", no_wrap=True)
@@ -102,7 +102,8 @@ def _print_tables(results: dict[AnalogyTarget, AnalogyResult], model: str, by_pr
         if not result.by_prefix:
             out.print(f"{target.name}: no prefixes in the file")
             continue
-        sub = Table(title=f"{target.name} by prefix")
+        out.print(f"{target.name} by prefix", markup=False)
+        sub = Table()
         sub.add_column("prefix", overflow="fold")
         sub.add_column("n", justify="right", no_wrap=True)
         sub.add_column("accuracy %", justify="right", no_wrap=True)

@@ -59,12 +59,13 @@ def eval_lrc(
     from relsearch.encoding import RelationEncoder
 
     encoder = RelationEncoder(model, dtype=dtype, batch_size=batch_size)
+    described = encoder.describe()  # before encoding: the fingerprint of a fresh model
 
     def encode(chunk: list[Pair]) -> np.ndarray:
         return encoder.encode(chunk, normalize=False, batch_size=batch_size, show_progress_bar=not cache)
 
     if cache:
-        key = f"{encoder.fingerprint}-raw"
+        key = f"{described['fingerprint']}-raw"
         msg = f"{len(pairs):,} distinct pairs (both directions); cache {vector_cache_dir(key)}"
         err.print(msg, markup=False)
         vectors = cached_encode(pairs, encode, key, progress=True)
@@ -81,15 +82,16 @@ def eval_lrc(
     if as_json:
         rows = [{**r.to_dict(), **settings} for r in results]
         if len(rows) == 1:
-            print_json({**rows[0], "encoder": encoder.describe()})
+            print_json({**rows[0], "encoder": described})
         else:
-            print_json({**settings, "encoder": encoder.describe(), "results": rows})
+            print_json({**settings, "encoder": described, "results": rows})
         return
     _print_table(results, encoder.source)
 
 
 def _print_table(results: list[ClassificationResult], model: str) -> None:
-    table = Table(title=f"lexical relation classification, model {model}")
+    out.print(f"lexical relation classification, model {model}", markup=False)
+    table = Table()
     for name in ("dataset", "train", "val", "test", "micro F1 %", "macro F1 %", "selected"):
         table.add_column(name, justify="left" if name in ("dataset", "selected") else "right")
     for r in results:

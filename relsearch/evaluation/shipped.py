@@ -41,7 +41,7 @@ def analogy_path(name: str, split: str) -> Path:
         raise DataFormatError(f"unknown split {split!r}; valid: {', '.join(ANALOGY_SPLITS)}")
     path = ANALOGY_DIR / name / f"{split}.jsonl"
     if not path.is_file():
-        have = sorted(p.stem for p in (ANALOGY_DIR / name).glob("*.jsonl"))
+        have = [s for s in ANALOGY_SPLITS if has_split(name, s)]
         raise DataFormatError(
             f"dataset {name!r} has no {split!r} split (shipped: {', '.join(have) or 'none'}); "
             f"use --split {have[0] if have else 'test'}"
