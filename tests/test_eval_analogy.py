@@ -198,3 +198,12 @@ def test_shipped_names_are_case_insensitive_and_files_win_only_with_a_path(tmp_p
     monkeypatch.chdir(tmp_path)
     targets, _ = resolve_analogy_targets(["U2", "./u2"], "test")
     assert [(t.name, t.split) for t in targets] == [("u2", "test"), ("./u2", None)]
+
+
+def test_cli_import_stays_light():
+    import subprocess
+    import sys
+
+    code = "import sys, relsearch.cli.app; print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
