@@ -1,6 +1,7 @@
 """relsearch: relational nearest-neighbour search over word pairs (RelBERT + FAISS).
 
-Importing relsearch is light: ``RelationEncoder`` (torch, transformers) loads on first use.
+Importing relsearch is light: ``RelationIndex`` and ``Hit`` (faiss, pyarrow) and ``RelationEncoder``
+(torch, transformers) load on first use, and searching pairs an index holds never imports torch.
 """
 
 from __future__ import annotations
@@ -22,8 +23,14 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from relsearch.encoding import RelationEncoder
+    from relsearch.index.hit import Hit
+    from relsearch.index.relation_index import RelationIndex
 
-_LAZY = {"RelationEncoder": "relsearch.encoding"}
+_LAZY = {
+    "RelationEncoder": "relsearch.encoding",
+    "RelationIndex": "relsearch.index.relation_index",
+    "Hit": "relsearch.index.hit",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -37,10 +44,12 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "TEMPLATES",
     "DataFormatError",
+    "Hit",
     "IndexFormatError",
     "InvalidPairError",
     "ModelLoadError",
     "RelationEncoder",
+    "RelationIndex",
     "RelsearchError",
     "TemplateError",
     "__version__",

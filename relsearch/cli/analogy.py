@@ -1,0 +1,105 @@
+"""``relsearch analogy``: A:B :: C:? (or ?:D) by index lookup, or a multiple-choice question."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from relsearch.cli.output import err, handle_errors, out, print_json
+from relsearch.cli.query_common import IndexOpt, JsonOpt, KOpt, MmapOpt, SepOpt, hit_table
+from relsearch.errors import InvalidPairError, RelsearchError
+from relsearch.index.hit import Hit
+from relsearch.pairs import Pair, format_pair, parse_pair
+
+
+def parse_choices(text: str, sep: str) -> list[Pair]:
+    """``"c:d,e:f,..."`` -> pairs; at least two."""
+    items = [item for item in text.split(",") if item.strip()]
+    choices = [parse_pair(item, sep=sep) for item in items]
+    if len(choices) < 2:
+        raise InvalidPairError(f"--choices {text!r} needs at least two pairs, as in 'c{sep}d,e{sep}f'")
+    return choices
+
+
+def _solve_choices(known: str, choices_text: str, model: str | None, sep: str, as_json: bool) -> None:
+    stem = parse_pair(known, sep=sep)
+    choices = parse_choices(choices_text, sep)
+    from relsearch.encoding import RelationEncoder
+    from relsearch.index.analogy_search import rank_choices
+
+    encoder = RelationEncoder(model)
+    vectors = encoder.encode([stem, *choices])
+    hits = rank_choices(vectors[0], vectors[1:], choices)
+    if as_json:
+        print_json([h.to_dict() for h in hits])
+        return
+    title = f"{format_pair(stem)} is most like  (model {encoder.source})"
+    out.print(hit_table(title, hits, ["choice"]))
+
+
+def _with_answer(hit: Hit, answer_side: str) -> dict[str, object]:
+    return {**hit.to_dict(), "answer": hit.tail if answer_side == "tail" else hit.head}
+
+
+@handle_errors
+def analogy(
+    known: Annotated[str, typer.Argument(help="The known pair A:B.", show_default=False)],
+    target: Annotated[
+        str | None, typer.Argument(help="C:? (find D) or ?:D (find C).", show_default=False)
+    ] = None,
+    index: IndexOpt = None,
+    k: KOpt = 10,
+    choices: Annotated[
+        str | None,
+        typer.Option("--choices", help='Multiple choice without an index: rank "c:d,e:f,..." against A:B.'),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="With --choices: the model (default: relsearch's). Otherwise: where the index's model is, "
+            "if not where its manifest says.",
+        ),
+    ] = None,
+    mmap: MmapOpt = False,
+    sep: SepOpt = ":",
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer A:B :: C:? by looking up the indexed pairs (C, x) most similar to A:B.
+
+    Also A:B ?:D. If the index has no pair with head C (tail D), (C, w) is encoded on the fly for
+    every word w of the index. With --choices, rank the given pairs instead (no index needed).
+    """
+    if choices is not None:
+        if target is not None:
+            raise typer.BadParameter("give either C:? / ?:D or --choices, not both", param_hint="TARGET")
+        _solve_choices(known, choices, model, sep, as_json)
+        return
+    if target is None:
+        raise typer.BadParameter('give C:? or ?:D (or --choices "c:d,e:f")', param_hint="TARGET")
+    from relsearch.index.analogy_search import check_question, parse_target
+    from relsearch.index.relation_index import RelationIndex, check_k
+
+    c, d = parse_target(target, sep=sep)
+    pair, c, d = check_question(parse_pair(known, sep=sep), c, d)
+    if k < 1:
+        raise RelsearchError(f"-k must be at least 1, got {k}")
+    idx = RelationIndex.load(index, mmap=mmap, model=model)
+    check_k(k, len(idx))
+    side = "tail" if c is not None else "head"
+    if not idx.has_answers(c, d):
+        which = f"head {c!r}" if c is not None else f"tail {d!r}"
+        err.print(
+            f"no indexed pair has {which}: encoding up to {len(idx.words):,} candidate pairs "
+            f"on the fly with {idx.model_name}"
+        )
+    hits = idx.analogy(pair, c=c, d=d, k=k, progress=True)
+    if as_json:
+        print_json([_with_answer(h, side) for h in hits])
+        return
+    question = f"{format_pair(pair)} :: {c}:?" if c is not None else f"{format_pair(pair)} :: ?:{d}"
+    out.print(hit_table(question, hits, idx.metadata_columns, answer=side))
+    if not hits:
+        err.print("no answer: every candidate pair repeats a word of the question")

@@ -1,0 +1,114 @@
+"""``relsearch info``: what an index holds, read from its manifest (no FAISS or model loaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from relsearch.cli.output import handle_errors, out, print_json
+from relsearch.cli.query_common import IndexOpt, JsonOpt
+from relsearch.index.format import (
+    EMBEDDINGS_DIR,
+    FAISS_FILE,
+    MANIFEST_FILE,
+    PAIRS_FILE,
+    default_index_dir,
+    read_manifest,
+)
+
+
+def disk_usage(path: Path) -> dict[str, int]:
+    """Bytes per part of the index directory."""
+    shards = sum(p.stat().st_size for p in (path / EMBEDDINGS_DIR).glob("*.npy"))
+    sizes = {name: (path / name).stat().st_size for name in (MANIFEST_FILE, PAIRS_FILE, FAISS_FILE)}
+    return {**sizes, EMBEDDINGS_DIR: shards, "total": sum(sizes.values()) + shards}
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def _items(value: dict[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        out += _items(item, name + ".") if isinstance(item, dict) and item else [f"{name}={_flat(item)}"]
+    return out
+
+
+def _flat(value: Any) -> str:
+    """A manifest value on one line: nested dicts as 'a.b=value, ...'."""
+    if isinstance(value, dict):
+        return ", ".join(_items(value)) or "-"
+    if isinstance(value, list):
+        return ", ".join(_flat(v) for v in value) or "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "-" if value is None else str(value)
+
+
+def summary_rows(path: Path, manifest: dict[str, Any], sizes: dict[str, int]) -> list[tuple[str, str]]:
+    """(field, value) lines describing the index."""
+    enc = manifest.get("encoder") or {}
+    fa = manifest.get("faiss") or {}
+    counts = manifest.get("counts") or {}
+    template = str(enc.get("template", "-"))
+    recall = fa.get("recall_at_10")
+    rows = [
+        ("index", str(path.resolve())),
+        (
+            "format",
+            f"{manifest.get('format')} v{manifest.get('format_version')}, "
+            f"created {manifest.get('created', '-')}",
+        ),
+        (
+            "pairs",
+            f"{counts.get('pairs', 0):,} pairs over {counts.get('words', 0):,} words, "
+            f"in {counts.get('shards', 0)} shard(s) of up to {manifest.get('shard_size', 0):,}",
+        ),
+        ("model", str(enc.get("model", "-"))),
+        ("template", template if len(template) <= 90 else template[:87] + "..."),
+        (
+            "encoding",
+            f"pooling {enc.get('aggregation', '-')}, max length {enc.get('max_length', '-')}, "
+            f"{enc.get('dtype', '-')}, dim {enc.get('dim', '-')}",
+        ),
+        ("fingerprint", str(enc.get("fingerprint", "-"))),
+        (
+            "faiss",
+            f"{fa.get('factory', '-')} ({fa.get('metric', '-')}), search {_flat(fa.get('search_params'))}",
+        ),
+        ("recall@10", "not measured" if recall is None else f"{recall:.4f} vs exact search"),
+        ("input", _flat(manifest.get("input"))),
+        ("build", _flat(manifest.get("build"))),
+        ("versions", _flat(manifest.get("versions"))),
+        (
+            "disk",
+            f"{human_bytes(sizes['total'])} (index {human_bytes(sizes[FAISS_FILE])}, vectors "
+            f"{human_bytes(sizes[EMBEDDINGS_DIR])}, pairs {human_bytes(sizes[PAIRS_FILE])})",
+        ),
+    ]
+    return rows
+
+
+@handle_errors
+def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Describe an index: size, model, FAISS type and settings, how it was built."""
+    path = index if index is not None else default_index_dir()
+    manifest = read_manifest(path)
+    sizes = disk_usage(path)
+    if as_json:
+        print_json({"path": str(path.resolve()), "disk_bytes": sizes, "manifest": manifest})
+        return
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for name, value in summary_rows(path, manifest, sizes):
+        table.add_row(name, value)
+    out.print(table)

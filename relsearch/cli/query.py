@@ -1,0 +1,107 @@
+"""``relsearch query``: the indexed pairs most relationally similar to given pairs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from relsearch.cli.output import err, handle_errors, out, print_json
+from relsearch.cli.query_common import IndexModelOpt, IndexOpt, JsonOpt, KOpt, MmapOpt, SepOpt, hit_table
+from relsearch.errors import DataFormatError, InvalidPairError, RelsearchError
+from relsearch.pairs import Pair, format_pair, parse_pair
+
+#: Queries searched per batch when reading them from a file.
+BATCH = 256
+
+
+def read_pairs_file(path: Path, sep: str) -> list[Pair]:
+    """Pairs from a file (``-`` for stdin), one per line as ``head:tail`` or ``head<TAB>tail``.
+
+    Blank lines and lines starting with ``#`` are skipped.
+    """
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFormatError(f"query file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFormatError(f"cannot read query file {str(path)!r}: {exc}") from exc
+    pairs = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            pairs.append(parse_pair(tuple(line.split("\t")) if "\t" in line else line, sep=sep))
+        except InvalidPairError as exc:
+            raise InvalidPairError(f"{path}:{lineno}: {exc}") from None
+    if not pairs:
+        raise DataFormatError(f"query file {str(path)!r} holds no pairs (one 'head{sep}tail' per line)")
+    return pairs
+
+
+def _chunks(items: list[Pair], size: int) -> Iterator[list[Pair]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@handle_errors
+def query(
+    pairs: Annotated[
+        list[str] | None, typer.Argument(help="Query pairs as head:tail (escape a literal ':' as '\\:').")
+    ] = None,
+    index: IndexOpt = None,
+    k: KOpt = 10,
+    allow_overlap: Annotated[
+        bool, typer.Option("--allow-overlap", help="Keep the query pair and pairs sharing a word with it.")
+    ] = False,
+    head: Annotated[str | None, typer.Option("--head", help="Only pairs with this head.")] = None,
+    tail: Annotated[str | None, typer.Option("--tail", help="Only pairs with this tail.")] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from-file", "-f", help="Read query pairs from a file, one per line ('-': stdin)."),
+    ] = None,
+    model: IndexModelOpt = None,
+    mmap: MmapOpt = False,
+    sep: SepOpt = ":",
+    as_json: JsonOpt = False,
+) -> None:
+    """Find the indexed pairs most relationally similar to PAIR (e.g. barista:coffee -> baker:bread).
+
+    One query with --json prints a JSON array of hits; several queries (or --from-file) print one
+    JSON line per query: {"query": "a:b", "hits": [...]}.
+    """
+    queries = [parse_pair(p, sep=sep) for p in pairs or []]
+    if from_file is not None:
+        queries += read_pairs_file(from_file, sep)
+    if not queries:
+        raise typer.BadParameter("give at least one PAIR or --from-file FILE", param_hint="PAIR")
+    if k < 1:
+        raise RelsearchError(f"-k must be at least 1, got {k}")
+    from relsearch.index.relation_index import RelationIndex, check_k
+
+    idx = RelationIndex.load(index, mmap=mmap, model=model)
+    check_k(k, len(idx))
+    new = [q for q in queries if q not in idx]
+    if new:
+        err.print(
+            f"{len(new)} query pair(s) not in the index (e.g. {format_pair(new[0])}); "
+            f"encoding with {idx.model_name}"
+        )
+    lines = from_file is not None or len(queries) > 1
+    for chunk in _chunks(queries, BATCH):
+        results = idx.search_batch(chunk, k, allow_overlap=allow_overlap, head=head, tail=tail)
+        for pair, hits in zip(chunk, results, strict=True):
+            if as_json:
+                payload = [h.to_dict() for h in hits]
+                print_json({"query": format_pair(pair), "hits": payload} if lines else payload)
+                continue
+            caption = f"{idx.path}: {len(idx):,} pairs"
+            out.print(
+                hit_table(f"pairs like {format_pair(pair)}", hits, idx.metadata_columns, caption=caption)
+            )
+            if len(hits) < k:
+                err.print(f"only {len(hits)} pair(s) pass the filters for {format_pair(pair)}")
