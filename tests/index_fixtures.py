@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from index_factory import WORDS, clustered_vectors, encoded_index, synthetic_pairs, write_index
 
+__all__ = ["index_encoder", "index_model_dir", "ivf_index", "tiny_index"]
+
 #: The tiny index holds every ordered pair of WORDS except those with head "kitten".
 NO_HEAD = "kitten"
 

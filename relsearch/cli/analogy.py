@@ -91,6 +91,7 @@ def analogy(
     side = "tail" if c is not None else "head"
     if not idx.has_answers(c, d):
         which = f"head {c!r}" if c is not None else f"tail {d!r}"
+        idx.encoder  # noqa: B018  (load it now: a missing model fails before anything is printed)
         err.print(
             f"no indexed pair has {which}: encoding up to {len(idx.words):,} candidate pairs "
             f"on the fly with {idx.model_name}"

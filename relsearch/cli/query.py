@@ -12,7 +12,7 @@ import typer
 from relsearch.cli.output import err, handle_errors, out, print_json
 from relsearch.cli.query_common import IndexModelOpt, IndexOpt, JsonOpt, KOpt, MmapOpt, SepOpt, hit_table
 from relsearch.errors import DataFormatError, InvalidPairError, RelsearchError
-from relsearch.pairs import Pair, format_pair, parse_pair
+from relsearch.pairs import Pair, format_pair, parse_pair, validate_word
 
 #: Queries searched per batch when reading them from a file.
 BATCH = 256
@@ -81,12 +81,15 @@ def query(
         raise typer.BadParameter("give at least one PAIR or --from-file FILE", param_hint="PAIR")
     if k < 1:
         raise RelsearchError(f"-k must be at least 1, got {k}")
+    head = None if head is None else validate_word(head, role="--head", original=head)
+    tail = None if tail is None else validate_word(tail, role="--tail", original=tail)
     from relsearch.index.relation_index import RelationIndex, check_k
 
     idx = RelationIndex.load(index, mmap=mmap, model=model)
     check_k(k, len(idx))
     new = [q for q in queries if q not in idx]
     if new:
+        idx.encoder  # noqa: B018  (load it now: a missing model fails before anything is printed)
         err.print(
             f"{len(new)} query pair(s) not in the index (e.g. {format_pair(new[0])}); "
             f"encoding with {idx.model_name}"
@@ -99,9 +102,6 @@ def query(
                 payload = [h.to_dict() for h in hits]
                 print_json({"query": format_pair(pair), "hits": payload} if lines else payload)
                 continue
-            caption = f"{idx.path}: {len(idx):,} pairs"
-            out.print(
-                hit_table(f"pairs like {format_pair(pair)}", hits, idx.metadata_columns, caption=caption)
-            )
+            out.print(hit_table(f"pairs like {format_pair(pair)}", hits, idx.metadata_columns))
             if len(hits) < k:
                 err.print(f"only {len(hits)} pair(s) pass the filters for {format_pair(pair)}")

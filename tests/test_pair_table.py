@@ -1,0 +1,68 @@
+"""PairTable: pair and word lookups over a real Parquet file."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from relsearch.errors import IndexFormatError
+from relsearch.index.pair_table import PairTable
+
+PAIRS = [("a", "b"), ("b", "c"), ("c", "a"), ("a", "c"), ("d", "e")]
+
+
+@pytest.fixture()
+def table(tmp_path) -> PairTable:
+    path = tmp_path / "pairs.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "id": np.arange(len(PAIRS)),
+                "head": [h for h, _ in PAIRS],
+                "tail": [t for _, t in PAIRS],
+                "source": ["x", "y", "z", "w", "v"],
+            }
+        ),
+        path,
+    )
+    return PairTable.read(path)
+
+
+def test_lookups(table):
+    assert len(table) == 5 and sorted(table.words) == ["a", "b", "c", "d", "e"]
+    assert [table.pair_id(p) for p in PAIRS] == [0, 1, 2, 3, 4]
+    assert table.pair_id(("b", "a")) is None and table.pair_id(("zz", "a")) is None
+    assert table.ids_with_head("a").tolist() == [0, 3]
+    assert table.ids_with_tail("c").tolist() == [1, 3]
+    assert table.ids_with_head("zz").tolist() == []
+    assert table.overlap_ids(("a", "b")).tolist() == [0, 1, 2, 3]
+    assert table.overlap_ids(("d", "q")).tolist() == [4]
+    assert table.pairs([4, 0]) == [("d", "e"), ("a", "b")]
+    assert table.metadata_columns == ["source"]
+    assert table.rows([2, 0]) == [{"source": "z"}, {"source": "x"}]
+
+
+@pytest.mark.parametrize(
+    "columns, message",
+    [
+        ({"id": [0, 1], "head": ["a", "b"]}, "lacks column(s) tail"),
+        ({"id": [0, 2], "head": ["a", "b"], "tail": ["b", "c"]}, "not the row number"),
+        ({"id": [0, 1], "head": ["a", None], "tail": ["b", "c"]}, "empty value"),
+    ],
+)
+def test_malformed_tables(tmp_path, columns, message):
+    path = tmp_path / "pairs.parquet"
+    pq.write_table(pa.table(columns), path)
+    with pytest.raises(IndexFormatError, match=re.escape(message)):
+        PairTable.read(path)
+
+
+def test_unreadable_file(tmp_path):
+    path = tmp_path / "pairs.parquet"
+    path.write_bytes(b"not parquet")
+    with pytest.raises(IndexFormatError, match="cannot read"):
+        PairTable.read(path)
