@@ -119,6 +119,19 @@ def test_info(tiny_index):
     assert data["manifest"]["counts"]["pairs"] == 441 and data["disk_bytes"]["total"] > 0
 
 
+def test_table_prints_metadata_literally(tiny_index, tmp_path):
+    from index_factory import write_index
+
+    from relsearch import RelationIndex
+
+    index = RelationIndex.load(tiny_index)
+    pairs = index.table.pairs(range(len(index)))
+    vectors = index.stored.get(range(len(index)))
+    meta = {"note": ["[red]x[/red]"] * len(pairs)}
+    path = write_index(tmp_path / "idx", pairs, vectors, index.manifest["encoder"], metadata=meta)
+    assert "[red]x[/red]" in ok("query", "barista:coffee", "-i", str(path), "-k", "2")
+
+
 # -- bad input: one line, exit 1 ------------------------------------------------------------------------
 
 

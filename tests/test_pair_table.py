@@ -12,7 +12,7 @@ import pytest
 from relsearch.errors import IndexFormatError
 from relsearch.index.pair_table import PairTable
 
-PAIRS = [("a", "b"), ("b", "c"), ("c", "a"), ("a", "c"), ("d", "e")]
+PAIRS = [("a", "b"), ("b", "c"), ("c", "a"), ("a", "c"), ("d", "e"), ("B", "f")]
 
 
 @pytest.fixture()
@@ -24,7 +24,7 @@ def table(tmp_path) -> PairTable:
                 "id": np.arange(len(PAIRS)),
                 "head": [h for h, _ in PAIRS],
                 "tail": [t for _, t in PAIRS],
-                "source": ["x", "y", "z", "w", "v"],
+                "source": ["x", "y", "z", "w", "v", "u"],
             }
         ),
         path,
@@ -33,14 +33,16 @@ def table(tmp_path) -> PairTable:
 
 
 def test_lookups(table):
-    assert len(table) == 5 and sorted(table.words) == ["a", "b", "c", "d", "e"]
-    assert [table.pair_id(p) for p in PAIRS] == [0, 1, 2, 3, 4]
+    assert len(table) == 6 and sorted(table.words) == ["B", "a", "b", "c", "d", "e", "f"]
+    assert [table.pair_id(p) for p in PAIRS] == [0, 1, 2, 3, 4, 5]
     assert table.pair_id(("b", "a")) is None and table.pair_id(("zz", "a")) is None
+    assert table.pair_id(("b", "f")) is None and table.pair_id(("A", "b")) is None  # pairs: exact
     assert table.ids_with_head("a").tolist() == [0, 3]
     assert table.ids_with_tail("c").tolist() == [1, 3]
     assert table.ids_with_head("zz").tolist() == []
-    assert table.overlap_ids(("a", "b")).tolist() == [0, 1, 2, 3]
-    assert table.overlap_ids(("d", "q")).tolist() == [4]
+    assert table.ids_with_head("b").tolist() == [1, 5] == table.ids_with_head("B").tolist()  # words: any case
+    assert table.overlap_ids(("a", "b")).tolist() == [0, 1, 2, 3, 5]
+    assert table.overlap_ids(("D", "q")).tolist() == [4]
     assert table.pairs([4, 0]) == [("d", "e"), ("a", "b")]
     assert table.metadata_columns == ["source"]
     assert table.rows([2, 0]) == [{"source": "z"}, {"source": "x"}]

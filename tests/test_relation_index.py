@@ -311,3 +311,13 @@ def test_hit_docstring_example():
     from relsearch.index import hit
 
     assert doctest.testmod(hit).failed == 0
+
+
+def test_words_match_ignoring_case(index):
+    assert "Barista:coffee" not in index  # pair lookup is exact
+    hits = index.search("BARISTA:Coffee", k=10)  # encoded, but the overlap filter ignores case
+    assert all(not ({h.head, h.tail} & {"barista", "coffee"}) for h in hits)
+    assert {h.head for h in index.search("barista:coffee", k=3, head="KING")} == {"king"}
+    assert {h.tail for h in index.analogy("barista:coffee", c="Baker", k=30)}.isdisjoint(
+        {"barista", "coffee"}
+    )

@@ -94,7 +94,8 @@ def analogy(
         idx.encoder  # noqa: B018  (load it now: a missing model fails before anything is printed)
         err.print(
             f"no indexed pair has {which}: encoding up to {len(idx.words):,} candidate pairs "
-            f"on the fly with {idx.model_name}"
+            f"on the fly with {idx.model_name}",
+            markup=False,
         )
     hits = idx.analogy(pair, c=c, d=d, k=k, progress=True)
     if as_json:

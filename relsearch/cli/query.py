@@ -92,7 +92,8 @@ def query(
         idx.encoder  # noqa: B018  (load it now: a missing model fails before anything is printed)
         err.print(
             f"{len(new)} query pair(s) not in the index (e.g. {format_pair(new[0])}); "
-            f"encoding with {idx.model_name}"
+            f"encoding with {idx.model_name}",
+            markup=False,
         )
     lines = from_file is not None or len(queries) > 1
     for chunk in _chunks(queries, BATCH):
@@ -104,4 +105,4 @@ def query(
                 continue
             out.print(hit_table(f"pairs like {format_pair(pair)}", hits, idx.metadata_columns))
             if len(hits) < k:
-                err.print(f"only {len(hits)} pair(s) pass the filters for {format_pair(pair)}")
+                err.print(f"only {len(hits)} pair(s) pass the filters for {format_pair(pair)}", markup=False)

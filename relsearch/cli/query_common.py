@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from relsearch.index.hit import Hit
 from relsearch.pairs import format_pair
@@ -45,7 +46,7 @@ def hit_table(
     caption: str | None = None,
 ) -> Table:
     """A rich table of hits: rank, (answer), pair, cosine to 4 decimals, metadata columns."""
-    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    table = Table(title=Text(title), title_justify="left", caption=caption, caption_justify="left")
     table.add_column("#", justify="right")
     if answer:
         table.add_column("answer", style="bold")
@@ -59,7 +60,7 @@ def hit_table(
             cells.append(hit.tail if answer == "tail" else hit.head)
         cells += [format_pair(hit.pair), f"{hit.score:.4f}"]
         cells += [_cell(hit.metadata.get(name)) for name in metadata_columns]
-        table.add_row(*cells)
+        table.add_row(*(Text(cell) for cell in cells))  # Text: words and metadata are not markup
     return table
 
 

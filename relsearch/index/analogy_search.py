@@ -3,7 +3,8 @@
 The answer to A:B :: C:? is the tail of the pair (C, x) whose relation is closest to A:B's. The
 candidates are the indexed pairs with head C (for ?:D, with tail D). If the index holds none, the
 candidates are (C, w) for every word w of the index, encoded on the fly. As in gensim's
-``most_similar``, an answer equal to one of the question's words (A, B, C or D) is skipped.
+``most_similar``, an answer equal to one of the question's words (A, B, C or D, ignoring case) is
+skipped; C and D also match words ignoring case.
 """
 
 from __future__ import annotations
@@ -55,14 +56,14 @@ def indexed_candidates(table: PairTable, pair: Pair, c: str | None, d: str | Non
         ids, answers = table.ids_with_head(c), table.tail_codes
     else:
         ids, answers = table.ids_with_tail(d or ""), table.head_codes
-    skip = [code for w in known if w is not None and (code := table.code(w)) is not None]
+    skip = [code for w in known if w is not None for code in table.codes(w)]
     return ids[~np.isin(answers[ids], skip)] if len(ids) else ids
 
 
 def on_the_fly_pairs(table: PairTable, pair: Pair, c: str | None, d: str | None) -> list[Pair]:
     """(C, w) or (w, D) for every word w of the index that is not a question word."""
-    known = {*pair, c, d}
-    words = [w for w in table.words if w not in known]
+    known = {w.casefold() for w in (*pair, c, d) if w is not None}
+    words = [w for w in table.words if w.casefold() not in known]
     if not words:
         raise RelsearchError("the index has no words besides the question's to try as answers")
     return [(c, w) for w in words] if c is not None else [(w, d) for w in words]  # type: ignore[misc]

@@ -4,6 +4,10 @@ Words are interned: every distinct head or tail gets an integer code, and the pa
 two int32 code arrays plus, for each word, the ids of the pairs it heads (or tails). So
 "which id has the pair (h, t)", "which ids share a word with (h, t)" and "which ids have head h"
 cost a dict lookup and a slice, not a scan over the rows, and no per-pair Python object is kept.
+
+Pair lookup is exact (a cased model gives "Paris:France" and "paris:france" different vectors);
+word matching (shared words, head/tail filters, analogy candidates) ignores case: "paris" matches
+"Paris" and "PARIS".
 """
 
 from __future__ import annotations
@@ -64,6 +68,9 @@ class PairTable:
         words = pc.unique(pa.concat_arrays([head, tail]))
         self.words: list[str] = words.to_pylist()
         self._codes: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        self._folded: dict[str, list[int]] = {}
+        for i, w in enumerate(self.words):
+            self._folded.setdefault(w.casefold(), []).append(i)
         self.head_codes = pc.index_in(head, value_set=words).to_numpy().astype(np.int32)
         self.tail_codes = pc.index_in(tail, value_set=words).to_numpy().astype(np.int32)
         self._by_head = _Groups(self.head_codes, len(self.words))
@@ -91,21 +98,26 @@ class PairTable:
 
     # -- words and pairs -> ids ----------------------------------------------------------------
     def code(self, word: str) -> int | None:
-        """The word's code, or None if no pair in the index uses it."""
+        """The exact word's code, or None if no pair in the index uses it."""
         return self._codes.get(word)
 
-    def has_word(self, word: str) -> bool:
-        return word in self._codes
+    def codes(self, word: str) -> list[int]:
+        """Codes of every indexed word equal to ``word`` ignoring case."""
+        return self._folded.get(word.casefold(), [])
+
+    def _ids(self, groups: _Groups, word: str) -> np.ndarray:
+        parts = [groups.ids(code) for code in self.codes(word)]
+        if len(parts) == 1:
+            return parts[0]
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     def ids_with_head(self, word: str) -> np.ndarray:
-        """Ids (ascending) of the pairs whose head is ``word``."""
-        code = self._codes.get(word)
-        return self._by_head.ids(code) if code is not None else np.zeros(0, dtype=np.int64)
+        """Ids (ascending) of the pairs whose head is ``word`` (ignoring case)."""
+        return self._ids(self._by_head, word)
 
     def ids_with_tail(self, word: str) -> np.ndarray:
-        """Ids (ascending) of the pairs whose tail is ``word``."""
-        code = self._codes.get(word)
-        return self._by_tail.ids(code) if code is not None else np.zeros(0, dtype=np.int64)
+        """Ids (ascending) of the pairs whose tail is ``word`` (ignoring case)."""
+        return self._ids(self._by_tail, word)
 
     def pair_id(self, pair: Pair) -> int | None:
         """The id of ``(head, tail)``, or None if it is not in the index."""
@@ -118,8 +130,9 @@ class PairTable:
         return int(found[0]) if len(found) else None
 
     def overlap_ids(self, pair: Pair) -> np.ndarray:
-        """Sorted ids of every pair sharing a word with ``pair`` (the pair itself included)."""
-        parts = [group(word) for word in set(pair) for group in (self.ids_with_head, self.ids_with_tail)]
+        """Sorted ids of every pair sharing a word (ignoring case) with ``pair``, itself included."""
+        words = {w.casefold() for w in pair}
+        parts = [group(word) for word in words for group in (self.ids_with_head, self.ids_with_tail)]
         return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     # -- ids -> pairs and rows ---------------------------------------------------------------------
