@@ -34,7 +34,7 @@ def _solve_choices(known: str, choices_text: str, model: str | None, sep: str, a
     if as_json:
         print_json([h.to_dict() for h in hits])
         return
-    title = f"{format_pair(stem)} is most like  (model {encoder.source})"
+    title = f"{format_pair(stem)} is most like"
     out.print(hit_table(title, hits, ["choice"]))
 
 
@@ -79,7 +79,7 @@ def analogy(
         return
     if target is None:
         raise typer.BadParameter('give C:? or ?:D (or --choices "c:d,e:f")', param_hint="TARGET")
-    from relsearch.index.analogy_search import check_question, parse_target
+    from relsearch.index.analogy_search import check_question, on_the_fly_pairs, parse_target
     from relsearch.index.relation_index import RelationIndex, check_k
 
     c, d = parse_target(target, sep=sep)
@@ -92,9 +92,9 @@ def analogy(
     if not idx.has_answers(c, d):
         which = f"head {c!r}" if c is not None else f"tail {d!r}"
         idx.encoder  # noqa: B018  (load it now: a missing model fails before anything is printed)
+        n = len(on_the_fly_pairs(idx.table, pair, c, d))
         err.print(
-            f"no indexed pair has {which}: encoding up to {len(idx.words):,} candidate pairs "
-            f"on the fly with {idx.model_name}",
+            f"no indexed pair has {which}: encoding {n:,} candidate pairs on the fly with {idx.model_name}",
             markup=False,
         )
     hits = idx.analogy(pair, c=c, d=d, k=k, progress=True)
