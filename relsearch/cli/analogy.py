@@ -44,9 +44,10 @@ def _with_answer(hit: Hit, answer_side: str) -> dict[str, object]:
 
 @handle_errors
 def analogy(
-    known: Annotated[str, typer.Argument(help="The known pair A:B.", show_default=False)],
+    known: Annotated[str, typer.Argument(help="The known pair A:B.", metavar="A:B", show_default=False)],
     target: Annotated[
-        str | None, typer.Argument(help="C:? (find D) or ?:D (find C).", show_default=False)
+        str | None,
+        typer.Argument(help="C:? (find D) or ?:D (find C).", metavar="C:?|?:D", show_default=False),
     ] = None,
     index: IndexOpt = None,
     k: KOpt = 10,
@@ -67,10 +68,11 @@ def analogy(
     sep: SepOpt = ":",
     as_json: JsonOpt = False,
 ) -> None:
-    """Answer A:B :: C:? by looking up the indexed pairs (C, x) most similar to A:B.
+    """Solve A:B :: C:? (or ?:D) from the index, or a multiple-choice question.
 
-    Also A:B ?:D. If the index has no pair with head C (tail D), (C, w) is encoded on the fly for
-    every word w of the index. With --choices, rank the given pairs instead (no index needed).
+    The answers are the indexed pairs (C, x) most similar to A:B. If the index has no pair with
+    head C (tail D), (C, w) is encoded on the fly for every word w of the index. With --choices,
+    rank the given pairs instead (no index needed).
     """
     if choices is not None:
         if target is not None:

@@ -99,7 +99,7 @@ def summary_rows(path: Path, manifest: dict[str, Any], sizes: dict[str, int]) ->
 
 @handle_errors
 def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
-    """Describe an index: size, model, FAISS type and settings, how it was built."""
+    """Describe an index: size, model, FAISS type, how it was built."""
     path = index if index is not None else default_index_dir()
     manifest = read_manifest(path)
     sizes = disk_usage(path)

@@ -51,7 +51,8 @@ def _chunks(items: list[Pair], size: int) -> Iterator[list[Pair]]:
 @handle_errors
 def query(
     pairs: Annotated[
-        list[str] | None, typer.Argument(help="Query pairs as head:tail (escape a literal ':' as '\\:').")
+        list[str] | None,
+        typer.Argument(help="Query pairs as head:tail (escape a literal ':' as '\\:').", metavar="PAIR"),
     ] = None,
     index: IndexOpt = None,
     k: KOpt = 10,
@@ -69,7 +70,7 @@ def query(
     sep: SepOpt = ":",
     as_json: JsonOpt = False,
 ) -> None:
-    """Find the indexed pairs most relationally similar to PAIR (e.g. barista:coffee -> baker:bread).
+    """The indexed pairs most relationally similar to PAIR (barista:coffee -> baker:bread, ...).
 
     One query with --json prints a JSON array of hits; several queries (or --from-file) print one
     JSON line per query: {"query": "a:b", "hits": [...]}.

@@ -22,7 +22,7 @@ IndexOpt = Annotated[
         show_default=False,
     ),
 ]
-KOpt = Annotated[int, typer.Option("-k", "--k", help="Number of results.")]
+KOpt = Annotated[int, typer.Option("-k", help="Number of results.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
 MmapOpt = Annotated[
     bool, typer.Option("--mmap", help="Memory-map the FAISS index and the vectors instead of reading them.")
