@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     encoder = RelationEncoder(None if args.model == "default" else args.model)
-    info = encoder.describe()  # before any encode(): see the fingerprint note in docs/query.md
+    info = encoder.describe()
     t_model = time.perf_counter() - t0
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="relsearch-bench-"))

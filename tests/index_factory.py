@@ -129,10 +129,5 @@ def write_index(
 
 
 def encoded_index(path: Path, encoder: Any, pairs: Sequence[tuple[str, str]], **kwargs: Any) -> Path:
-    """An index whose vectors come from ``encoder`` (so stored and freshly encoded vectors agree).
-
-    ``describe()`` is taken before encoding: the fingerprint of an encoder that has already
-    encoded differs (its fast tokenizer then carries truncation settings into the hash).
-    """
-    info = encoder.describe()
-    return write_index(path, pairs, encoder.encode(list(pairs)), info, **kwargs)
+    """An index whose vectors come from ``encoder`` (so stored and freshly encoded vectors agree)."""
+    return write_index(path, pairs, encoder.encode(list(pairs)), encoder.describe(), **kwargs)

@@ -41,11 +41,11 @@ def test_lookup_d(index):
     assert len(hits) == 18  # 20 heads of bread, minus barista and coffee
 
 
-def test_on_the_fly_when_c_heads_nothing(index, index_encoder):
+def test_on_the_fly_when_c_heads_nothing(index, tiny_encoder):
     assert not index.has_answers(c=NO_HEAD)
     hits = index.analogy("barista:coffee", c=NO_HEAD, k=4)
     candidates = [(NO_HEAD, w) for w in index.words if w not in (NO_HEAD, "barista", "coffee")]
-    scores = index_encoder.encode(candidates) @ index.vector("barista:coffee")
+    scores = tiny_encoder.encode(candidates) @ index.vector("barista:coffee")
     order = np.argsort(-scores, kind="stable")[:4]
     assert [h.pair for h in hits] == [candidates[i] for i in order]
     np.testing.assert_allclose([h.score for h in hits], scores[order], atol=1e-5)

@@ -18,10 +18,10 @@ def builder_present() -> bool:
 
 
 @pytest.mark.skipif(not builder_present(), reason="index_builder.build is not on this branch yet")
-def test_build_then_search(tmp_path, index_model_dir):
+def test_build_then_search(tmp_path, tiny_model_dir):
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("barista\tcoffee\nbaker\tbread\nbrewer\tbeer\nking\tqueen\n", encoding="utf-8")
-    index = RelationIndex.build(tmp_path / "idx", pairs=pairs, model=str(index_model_dir))
+    index = RelationIndex.build(tmp_path / "idx", pairs=pairs, model=str(tiny_model_dir))
     assert len(index) == 4 and ("baker", "bread") in index
     hits = index.search("barista:coffee", k=3)
     assert len(hits) == 3 and ("barista", "coffee") not in [h.pair for h in hits]

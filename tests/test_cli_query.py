@@ -97,14 +97,14 @@ def test_analogy_table(tiny_index):
     assert "barista:coffee :: baker:?" in out and "answer" in out
 
 
-def test_choices(index_model_dir):
+def test_choices(tiny_model_dir):
     args = [
         "analogy",
         "barista:coffee",
         "--choices",
         "baker:bread, king:queen,dog:puppy",
         "-m",
-        str(index_model_dir),
+        str(tiny_model_dir),
     ]
     hits = json.loads(ok(*args, "--json"))
     assert sorted(h["choice"] for h in hits) == [0, 1, 2] and [h["rank"] for h in hits] == [1, 2, 3]

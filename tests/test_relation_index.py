@@ -116,12 +116,12 @@ def test_search_by_vector_and_batch(index):
         index.search(np.zeros(32), k=3)
 
 
-def test_new_pair_is_encoded_with_the_index_model(index, index_encoder):
+def test_new_pair_is_encoded_with_the_index_model(index, tiny_encoder):
     pair = ("kitten", "milk")
     assert pair not in index
-    np.testing.assert_allclose(index.vector(pair), index_encoder.encode(pair), atol=1e-6)
+    np.testing.assert_allclose(index.vector(pair), tiny_encoder.encode(pair), atol=1e-6)
     hits = index.search(pair, k=7)
-    check_exact(index, hits, index_encoder.encode(pair), 7, overlap_mask(index, pair))
+    check_exact(index, hits, tiny_encoder.encode(pair), 7, overlap_mask(index, pair))
 
 
 @pytest.mark.parametrize(
@@ -219,13 +219,13 @@ def copy_with_encoder(src: Path, dst: Path, **changes: object) -> Path:
     return dst
 
 
-def test_missing_model_says_which_and_how(tiny_index, tmp_path, index_model_dir):
+def test_missing_model_says_which_and_how(tiny_index, tmp_path, tiny_model_dir):
     path = copy_with_encoder(tiny_index, tmp_path / "idx", model=str(tmp_path / "gone" / "model"))
     moved = RelationIndex.load(path)
     assert len(moved.search("barista:coffee", k=3)) == 3  # stored vectors need no model
     with pytest.raises(ModelLoadError, match=r"gone/model.*--model DIR"):
         moved.search("kitten:milk", k=3)
-    relocated = RelationIndex.load(path, model=str(index_model_dir))
+    relocated = RelationIndex.load(path, model=str(tiny_model_dir))
     assert len(relocated.search("kitten:milk", k=3)) == 3
 
 
