@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from relsearch import __version__
-from relsearch.cli import analogy, encode, eval_lrc, info, query
+from relsearch.cli import analogy, build_index, encode, eval_lrc, info, query
 from relsearch.cli import eval as eval_cmd
 from relsearch.cli.output import setup_logging
 
@@ -41,6 +41,7 @@ def main_options(
 app.command("encode")(encode.encode)
 app.command("eval")(eval_cmd.eval_analogies)
 app.command("eval-lrc")(eval_lrc.eval_lrc)
+app.command("build-index")(build_index.build_index)
 app.command("query")(query.query)
 app.command("analogy")(analogy.analogy)
 app.command("info")(info.info)

@@ -197,6 +197,19 @@ class RelationEncoder:
             hidden = self.model(input_ids=ids, attention_mask=att).last_hidden_state
         return pool(hidden, ids, att, mask_id, self.aggregation).cpu().numpy()
 
+    def encode_words(self, words: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+        """Unit vectors of single words (mean-pooled, no prompt): the candidate-pair signal."""
+        from relsearch.encoding.word_vectors import mean_pooled_word_vectors
+
+        return mean_pooled_word_vectors(
+            self.model,
+            self.tokenizer,
+            words,
+            batch_size=batch_size or max(self.batch_size, 128),
+            device=self.device,
+            bfloat16=self.dtype == "bfloat16",
+        )
+
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write a Hugging Face model directory with ``relbert_config`` (readable by ``relbert``)."""

@@ -1,0 +1,389 @@
+"""``build_index``: vocabulary or pairs → candidate pairs → sharded encoding → FAISS + Parquet.
+
+The order of writes makes every stop safe: nothing is written before the input is read and
+checked; ``embeddings/checkpoint.json`` comes first, then ``pairs.parquet``, the shards (each
+atomic), ``index.faiss``, and the manifest ``relsearch.json`` last; the checkpoint is removed
+after it. Re-running the same build resumes from the shards on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import platform
+import resource
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from index_builder.candidates import all_pair_ids, knn_pair_ids
+from index_builder.faiss_build import build_faiss_index, write_index
+from index_builder.index_choice import (
+    IndexPlan,
+    estimate_build_memory,
+    parse_memory,
+    plan_index,
+)
+from index_builder.manifest import build_manifest, write_manifest
+from index_builder.metadata import pairs_table, read_pairs, read_stamp, write_pairs_parquet
+from index_builder.out_dir import DirState, foreign_error, inspect_out_dir, remove_index
+from index_builder.pairs_file import PairsInput, pairs_from_list, read_pairs_file
+from index_builder.progress import shard_progress
+from index_builder.shards import (
+    Checkpoint,
+    PairEncoder,
+    ShardReader,
+    complete_shards,
+    encode_missing_shards,
+    remove_temp_files,
+    shard_count,
+)
+from index_builder.vocab import Vocabulary, read_vocab, vocab_from_words
+from relsearch.errors import IndexFormatError, RelsearchError
+from relsearch.index.format import (
+    FAISS_FILE,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    PAIRS_FILE,
+    read_manifest,
+)
+from relsearch.pairs import PairLike
+
+log = logging.getLogger("relsearch")
+
+DEFAULT_K = 10
+DEFAULT_SHARD_SIZE = 4096
+DEFAULT_BATCH_SIZE = 64
+ENGINES = ("local",)
+#: Names the candidate method in the input fingerprint: a change of method is a change of input.
+CANDIDATE_METHOD = "word-vector-knn-v1"
+
+
+@dataclass
+class BuildReport:
+    """What a build (or a dry run) did, measured, or estimated."""
+
+    out_dir: str
+    dry_run: bool
+    pairs: int
+    words: int
+    shards: int
+    input: dict[str, Any]
+    encoder: dict[str, Any]
+    index_plan: dict[str, Any]
+    shards_encoded: int = 0
+    shards_reused: int = 0
+    faiss: dict[str, Any] | None = None
+    durations: dict[str, float] = field(default_factory=dict)
+    estimates: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Input:
+    """The validated input: a vocabulary or a pairs table, and its manifest description."""
+
+    info: dict[str, Any]
+    vocab: Vocabulary | None = None
+    pairs: PairsInput | None = None
+
+
+def _say(message: str, enabled: bool) -> None:
+    if enabled:
+        from rich.console import Console
+
+        Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
+    else:
+        log.info("%s", message)
+
+
+def _read_input(
+    vocab: str | os.PathLike[str] | Iterable[str] | None,
+    pairs: str | os.PathLike[str] | Iterable[PairLike] | None,
+    k: int,
+    all_pairs: bool,
+) -> _Input:
+    if (vocab is None) == (pairs is None):
+        raise RelsearchError("give exactly one of a vocabulary (VOCAB) and a pairs file (--pairs)")
+    if vocab is not None:
+        if all_pairs:
+            k = 0
+        elif k < 1:
+            raise RelsearchError(f"--k must be at least 1, got {k}")
+        words = read_vocab(vocab) if isinstance(vocab, str | os.PathLike) else vocab_from_words(vocab)
+        key = f"{words.fingerprint}|{CANDIDATE_METHOD}|k={k}|all={all_pairs}"
+        info = {
+            "kind": "vocab",
+            "source": words.source,
+            "fingerprint": hashlib.sha256(key.encode()).hexdigest()[:32],
+            "words": len(words.words),
+            "duplicates_dropped": words.duplicates,
+            "k": None if all_pairs else k,
+            "all_pairs": all_pairs,
+            "candidates": "all ordered pairs"
+            if all_pairs
+            else f"{CANDIDATE_METHOD}: k nearest words by "
+            "cosine of mean-pooled single-word vectors of the encoder's transformer, both directions",
+        }
+        if all_pairs:
+            all_pair_ids(len(words.words))  # refuses too large a vocabulary before any model loads
+        return _Input(info, vocab=words)
+    if all_pairs:
+        raise RelsearchError("--all-pairs applies to a vocabulary, not to --pairs")
+    table = read_pairs_file(pairs) if isinstance(pairs, str | os.PathLike) else pairs_from_list(pairs)
+    info = {
+        "kind": "pairs",
+        "source": table.source,
+        "fingerprint": table.fingerprint,
+        "rows": table.table.num_rows + table.duplicates,
+        "duplicates_dropped": table.duplicates,
+        "metadata_columns": table.metadata_columns,
+    }
+    return _Input(info, pairs=table)
+
+
+def _candidate_table(inp: _Input, encoder: PairEncoder, k: int, batch_size: int) -> pa.Table:
+    """``head``/``tail`` (+ metadata) table, without ids."""
+    if inp.pairs is not None:
+        return inp.pairs.table
+    assert inp.vocab is not None
+    words = pa.array(inp.vocab.words, type=pa.string())
+    if inp.info["all_pairs"]:
+        heads, tails = all_pair_ids(len(words))
+    else:
+        vectors = encoder.encode_words(inp.vocab.words, batch_size=max(batch_size, 128))
+        heads, tails = knn_pair_ids(vectors, k)
+    return pa.table({"head": words.take(pa.array(heads)), "tail": words.take(pa.array(tails))})
+
+
+def _make_encoder(model: str | os.PathLike[str] | None, encoder: Any, dtype: str, batch_size: int) -> Any:
+    if encoder is not None:
+        if model is not None:
+            raise RelsearchError("give either model or encoder, not both")
+        return encoder
+    from relsearch.encoding import RelationEncoder
+
+    return RelationEncoder(model, dtype=dtype, batch_size=batch_size)
+
+
+def _check_out_dir(out: Path, state: DirState, overwrite: bool) -> None:
+    if state is DirState.FOREIGN:
+        raise foreign_error(out)
+    if state is DirState.COMPLETE and not overwrite:
+        try:
+            manifest = read_manifest(out)
+            what = f"{manifest['counts']['pairs']:,} pairs, built {manifest.get('created', '?')}"
+        except (IndexFormatError, KeyError, TypeError):
+            what = "a manifest"
+        raise IndexFormatError(
+            f"{str(out)!r} already holds a complete relsearch index ({what}); pass --overwrite to "
+            "replace it, or choose another --out"
+        )
+
+
+def _estimate(
+    table: pa.Table, encoder: PairEncoder, plan: IndexPlan, shard_size: int, batch_size: int
+) -> dict[str, Any]:
+    """Time from a short measured sample; memory and disk from the plan."""
+    import psutil
+
+    n = table.num_rows
+    heads, tails = table.column("head").to_pylist(), table.column("tail").to_pylist()
+    sample = np.unique(np.linspace(0, n - 1, min(n, max(2 * batch_size, 128))).astype(np.int64))
+    encoder.encode([(heads[0], tails[0])], batch_size=batch_size)  # warm-up
+    t0 = time.perf_counter()
+    encoder.encode([(heads[i], tails[i]) for i in sample], batch_size=batch_size)
+    rate = len(sample) / max(time.perf_counter() - t0, 1e-9)
+    rss = psutil.Process().memory_info().rss
+    return {
+        "sample_pairs": len(sample),
+        "pairs_per_second": round(rate, 1),
+        "encode_seconds": round(n / rate, 1),
+        "peak_memory_bytes": estimate_build_memory(plan, encoder.dim, shard_size, rss),
+        "disk_bytes": int(n * encoder.dim * 2 + plan.index_bytes + table.nbytes),
+    }
+
+
+def _peak_rss() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if platform.system() == "Darwin" else peak * 1024)
+
+
+def build_index(
+    out_dir: str | os.PathLike[str],
+    *,
+    vocab: str | os.PathLike[str] | Sequence[str] | None = None,
+    pairs: str | os.PathLike[str] | Iterable[PairLike] | None = None,
+    model: str | os.PathLike[str] | None = None,
+    encoder: Any = None,
+    k: int = DEFAULT_K,
+    all_pairs: bool = False,
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    memory_budget: str | int | None = None,
+    index_key: str | None = None,
+    engine: str = "local",
+    overwrite: bool = False,
+    dry_run: bool = False,
+    progress: bool = False,
+    dtype: str = "float32",
+) -> BuildReport:
+    """Build (or resume, or estimate) a relsearch index in ``out_dir``.
+
+    Exactly one of ``vocab`` (a file, or a list of words: candidate pairs are each word's ``k``
+    nearest words in both directions, or every ordered pair with ``all_pairs``) and ``pairs``
+    (a TSV/CSV/Parquet file, or a list of pairs; extra columns are kept as metadata).
+    ``encoder`` (anything with ``encode``, ``encode_words``, ``dim``, ``describe()`` and
+    ``fingerprint``) replaces loading ``model``. Raises ``RelsearchError`` on bad input and
+    never deletes an existing index unless ``overwrite``; ``KeyboardInterrupt`` leaves a
+    resumable build. ``dry_run`` writes nothing and returns estimates.
+    """
+    t_start = time.perf_counter()
+    if engine not in ENGINES:
+        raise RelsearchError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
+    for name, value in (("shard_size", shard_size), ("batch_size", batch_size)):
+        if value < 1:
+            raise RelsearchError(f"{name.replace('_', '-')} must be at least 1, got {value}")
+    budget = parse_memory(memory_budget)
+    out = Path(out_dir)
+    inp = _read_input(vocab, pairs, k, all_pairs)
+    state = inspect_out_dir(out)
+    if not dry_run:
+        _check_out_dir(out, state, overwrite)
+    durations = {"read_input": time.perf_counter() - t_start}
+
+    t0 = time.perf_counter()
+    enc = _make_encoder(model, encoder, dtype, batch_size)
+    describe = enc.describe()
+    durations["load_model"] = time.perf_counter() - t0
+
+    resume = state is DirState.PARTIAL and not overwrite and not dry_run
+    if resume:
+        previous = Checkpoint.read(out)
+        why = previous.mismatch(Checkpoint(describe, inp.info, 0, shard_size, enc.dim))
+        if why:
+            raise IndexFormatError(
+                f"{str(out)!r} holds a partial build that this run cannot resume: {why}. Pass --overwrite "
+                "to discard it and start over."
+            )
+    stamp_ok = False
+    if resume:
+        stamp = read_stamp(out / PAIRS_FILE) or {}
+        stamp_ok = stamp.get("input", {}).get("fingerprint") == inp.info["fingerprint"] and stamp.get(
+            "encoder_fingerprint"
+        ) == describe.get("fingerprint")
+    t0 = time.perf_counter()
+    if stamp_ok:
+        table = read_pairs(out / PAIRS_FILE)
+    else:
+        _say(f"input: {inp.info['source']} ({inp.info['kind']})", progress)
+        table = pairs_table(_candidate_table(inp, enc, k, batch_size))
+    durations["candidates"] = time.perf_counter() - t0
+    n = table.num_rows
+    heads, tails = table.column("head").to_pylist(), table.column("tail").to_pylist()
+    words = len(set(heads) | set(tails))
+    shards = shard_count(n, shard_size)
+    plan = plan_index(n, enc.dim, budget, index_key)
+    report = BuildReport(str(out), dry_run, n, words, shards, inp.info, describe, plan.to_dict())
+    _say(f"{n:,} pairs over {words:,} words; index {plan.factory} ({plan.reason})", progress)
+
+    if dry_run:
+        report.estimates = {**_estimate(table, enc, plan, shard_size, batch_size), "out_dir": state.value}
+        report.durations = {name: round(v, 2) for name, v in durations.items()}
+        return report
+
+    if not resume:
+        if state is not DirState.EMPTY:
+            remove_index(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "embeddings").mkdir(exist_ok=True)
+        Checkpoint(describe, inp.info, n, shard_size, enc.dim).write(out)
+    if not stamp_ok:
+        write_pairs_parquet(
+            table,
+            out / PAIRS_FILE,
+            {
+                "format": FORMAT_NAME,
+                "format_version": FORMAT_VERSION,
+                "id_column": "id",
+                "pairs": n,
+                "input": inp.info,
+                "encoder_fingerprint": describe.get("fingerprint"),
+            },
+        )
+
+    remove_temp_files(out)
+    done = complete_shards(out, n, shard_size, enc.dim)
+    if done:
+        _say(f"resuming: {len(done)} of {shards} shards already encoded", progress)
+    t0 = time.perf_counter()
+    pairs_done = sum(min(shard_size, n - s * shard_size) for s in done)
+    with shard_progress(
+        pairs=n, pairs_done=pairs_done, shards=shards, shards_done=len(done), enabled=progress
+    ) as bar:
+        encoded = encode_missing_shards(
+            out, enc, heads, tails, shard_size=shard_size, batch_size=batch_size, done=done, progress=bar
+        )
+    durations["encode"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    _say(f"building the FAISS index ({plan.factory})", progress)
+    result = build_faiss_index(ShardReader(out, n, shard_size, enc.dim), plan)
+    write_index(result.index, out / FAISS_FILE)
+    durations["faiss"] = time.perf_counter() - t0
+    durations["total"] = time.perf_counter() - t_start
+    faiss_info = {
+        "factory": result.factory,
+        "metric": "inner_product",
+        "search_params": result.search_params,
+        "recall_at_10": result.recall_at_10,
+        "recall_queries": result.recall_queries,
+        "recall_method": "exact index" if plan.factory == "Flat" else "held-out sample vs exact search",
+        "train_size": result.train_size,
+        "choice": plan.reason,
+        "index_bytes": (out / FAISS_FILE).stat().st_size,
+        "seconds": {name: round(v, 2) for name, v in result.seconds.items()},
+    }
+    rounded = {name: round(v, 2) for name, v in durations.items()}
+    build = {
+        "settings": {
+            "k": inp.info.get("k"),
+            "all_pairs": all_pairs,
+            "shard_size": shard_size,
+            "batch_size": batch_size,
+            "memory_budget_bytes": budget,
+            "index_key": index_key,
+            "engine": engine,
+        },
+        "durations_s": rounded,
+        "shards_encoded": encoded,
+        "shards_reused": len(done),
+        "peak_rss_bytes": _peak_rss(),
+        "host": {"cpus": os.cpu_count(), "platform": platform.platform()},
+    }
+    counts = {"pairs": n, "words": words, "shards": shards}
+    write_manifest(
+        out,
+        build_manifest(
+            encoder=describe,
+            faiss_info=faiss_info,
+            counts=counts,
+            shard_size=shard_size,
+            input_info=inp.info,
+            build=build,
+        ),
+    )
+    Checkpoint.path(out).unlink(missing_ok=True)
+    _say(f"index written to {out / MANIFEST_FILE}", progress)
+    report.shards_encoded, report.shards_reused = encoded, len(done)
+    report.faiss, report.durations = faiss_info, rounded
+    return report

@@ -1,0 +1,75 @@
+"""What an ``--out`` directory holds, and removing a relsearch index (only its own files)."""
+
+from __future__ import annotations
+
+import enum
+import json
+from pathlib import Path
+
+from relsearch.errors import IndexFormatError
+from relsearch.index.format import (
+    CHECKPOINT_FILE,
+    EMBEDDINGS_DIR,
+    FAISS_FILE,
+    FORMAT_NAME,
+    MANIFEST_FILE,
+    PAIRS_FILE,
+)
+
+
+class DirState(enum.Enum):
+    EMPTY = "empty"  # missing, or an empty directory
+    COMPLETE = "complete"  # a manifest: a finished index
+    PARTIAL = "partial"  # a checkpoint and no manifest: a build to resume
+    FOREIGN = "foreign"  # anything else: never touched
+
+
+def _is_manifest(path: Path) -> bool:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("format") == FORMAT_NAME
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def inspect_out_dir(path: Path) -> DirState:
+    """Classify ``path`` (see ``DirState``)."""
+    if not path.exists():
+        return DirState.EMPTY
+    if not path.is_dir():
+        return DirState.FOREIGN
+    if _is_manifest(path / MANIFEST_FILE):
+        return DirState.COMPLETE
+    if (path / EMBEDDINGS_DIR / CHECKPOINT_FILE).is_file():
+        return DirState.PARTIAL
+    entries = list(path.iterdir())
+    embeddings = path / EMBEDDINGS_DIR
+    if not entries or (entries == [embeddings] and embeddings.is_dir() and not any(embeddings.iterdir())):
+        return DirState.EMPTY
+    return DirState.FOREIGN
+
+
+def foreign_error(path: Path) -> IndexFormatError:
+    if path.exists() and not path.is_dir():
+        return IndexFormatError(f"--out {str(path)!r} is a file, not a directory; choose another --out")
+    names = sorted(p.name for p in path.iterdir())
+    shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+    return IndexFormatError(
+        f"--out {str(path)!r} holds files that are not a relsearch index ({shown}); choose an empty or "
+        "new directory (relsearch never deletes files it did not write, even with --overwrite)"
+    )
+
+
+def remove_index(path: Path) -> None:
+    """Delete a relsearch index or partial build in ``path``: the manifest first, then the rest."""
+    (path / MANIFEST_FILE).unlink(missing_ok=True)
+    for name in (FAISS_FILE, PAIRS_FILE):
+        (path / name).unlink(missing_ok=True)
+    for tmp in path.glob(".*.tmp-*"):
+        tmp.unlink(missing_ok=True)
+    embeddings = path / EMBEDDINGS_DIR
+    if embeddings.is_dir():
+        for pattern in ("part-*.npy", CHECKPOINT_FILE, ".*.tmp-*"):
+            for item in embeddings.glob(pattern):
+                item.unlink()
+        if not any(embeddings.iterdir()):
+            embeddings.rmdir()

@@ -1,0 +1,60 @@
+"""A seeded fake encoder: deterministic unit vectors from a hash of each pair (or word).
+
+It has what the index builder uses of ``RelationEncoder``: ``encode``, ``encode_words``,
+``dim``, ``describe()`` and ``fingerprint``; it counts the pairs it encoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from relsearch.pairs import PairLike, parse_pair
+
+
+def _unit(text: str, dim: int, seed: int) -> np.ndarray:
+    digest = hashlib.sha256(f"{seed}\x00{text}".encode()).digest()
+    vector = np.random.default_rng(int.from_bytes(digest[:8], "little")).standard_normal(dim)
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+class FakeEncoder:
+    """``FakeEncoder(dim=16, seed=0)``; ``word_vectors`` overrides ``encode_words`` per word."""
+
+    def __init__(
+        self, dim: int = 16, seed: int = 0, word_vectors: dict[str, Sequence[float]] | None = None
+    ) -> None:
+        self._dim, self.seed = dim, seed
+        self.word_vectors = word_vectors or {}
+        self.pairs_encoded = 0
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(f"fake|{self._dim}|{self.seed}".encode()).hexdigest()[:32]
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": f"fake-seed{self.seed}", "dim": self._dim, "fingerprint": self.fingerprint}
+
+    def encode(self, pairs: Iterable[PairLike], *, batch_size: int | None = None, **_: Any) -> np.ndarray:
+        parsed = [parse_pair(p) for p in pairs]
+        self.pairs_encoded += len(parsed)
+        if not parsed:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        return np.stack([_unit(f"{h}\x00{t}", self._dim, self.seed) for h, t in parsed])
+
+    def encode_words(self, words: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+        rows = []
+        for word in words:
+            if word in self.word_vectors:
+                v = np.asarray(self.word_vectors[word], dtype=np.float32)
+                rows.append(v / np.linalg.norm(v))
+            else:
+                rows.append(_unit(word, self._dim, self.seed + 1))
+        return np.stack(rows).astype(np.float32)
