@@ -198,8 +198,8 @@ def _estimate(
 
     n = table.num_rows
     heads, tails = table.column("head").to_pylist(), table.column("tail").to_pylist()
-    sample = np.unique(np.linspace(0, n - 1, min(n, max(2 * batch_size, 128))).astype(np.int64))
-    encoder.encode([(heads[0], tails[0])], batch_size=batch_size)  # warm-up
+    sample = np.unique(np.linspace(0, n - 1, min(n, max(4 * batch_size, 128))).astype(np.int64))
+    encoder.encode([(heads[i], tails[i]) for i in sample[:batch_size]], batch_size=batch_size)  # warm-up
     t0 = time.perf_counter()
     encoder.encode([(heads[i], tails[i]) for i in sample], batch_size=batch_size)
     rate = len(sample) / max(time.perf_counter() - t0, 1e-9)
@@ -294,7 +294,7 @@ def build_index(
     shards = shard_count(n, shard_size)
     plan = plan_index(n, enc.dim, budget, index_key)
     report = BuildReport(str(out), dry_run, n, words, shards, inp.info, describe, plan.to_dict())
-    _say(f"{n:,} pairs over {words:,} words; index {plan.factory} ({plan.reason})", progress)
+    _say(f"{n:,} pairs over {words:,} words; index {plan.factory} ({plan.reason})", progress and not dry_run)
 
     if dry_run:
         report.estimates = {**_estimate(table, enc, plan, shard_size, batch_size), "out_dir": state.value}

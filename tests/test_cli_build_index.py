@@ -200,3 +200,17 @@ def test_kill_9_then_resume_equals_a_clean_build(tmp_path, vocab, tiny_model_dir
         np.testing.assert_array_equal(
             np.load(out / "embeddings" / name), np.load(clean / "embeddings" / name)
         )
+
+
+def test_help_does_not_import_torch_or_faiss():
+    code = (
+        "import sys; from relsearch.cli.app import app; from typer.testing import CliRunner; "
+        "r = CliRunner().invoke(app, ['build-index', '--help']); assert r.exit_code == 0, r.output; "
+        "heavy = ('torch', 'transformers', 'faiss', 'index_builder.build'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,140 @@
+"""Regenerate ``data/vocab.txt``, the default vocabulary of ``relsearch build-index``.
+
+Needs ``pip install wordfreq==3.1.1`` (not a relsearch dependency) and the shared data folder
+(``$RELSEARCH_SHARED`` or ``../shared`` beside the repository). Run from the repository root:
+``python data/make_vocab.py [SIZE [OUT]]`` (defaults: 2000, data/vocab.txt). See
+data/README-vocab.md for the recipe and the licences.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import os
+import re
+import sys
+from pathlib import Path
+
+SIZE = 2_000  # words taken by frequency, before the required words are added
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("RELSEARCH_SHARED") or ROOT.parent / "shared") / "data"
+
+# Function words, auxiliaries, pronouns, numerals and fillers: they make poor relation pairs.
+_STOPWORDS = """
+    about above across after again against all almost along already also although always among and
+    another any anybody anyone anything anyway anywhere are around because been before behind being
+    below beside besides between beyond both but can cannot could did does doing done down during each
+    either else elsewhere enough even ever every everybody everyone everything everywhere few for from
+    further had has have having hence her here hers herself him himself his how however into its itself
+    just least less many may maybe might mine more most much must myself near neither never nevertheless
+    next nobody none nor not nothing now nowhere off often once one only onto other others otherwise our
+    ours ourselves out over own per perhaps quite rather really same several shall she should since
+    so some somebody someone something sometimes somewhat somewhere such than that the their theirs them
+    themselves then there thereby therefore these they this those though through throughout thus till
+    together too toward towards under unless until upon very via was were what whatever when whenever
+    where whereas wherever whether which while who whoever whole whom whose why will with within without
+    would yet you your yours yourself yourselves yes okay gonna wanna gotta yeah hey wow lol etc
+    two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand
+    million billion first second third fourth fifth
+    able actually based certain else likely mostly next particular probably really several specific
+    sure truly usually whether already still instead indeed anyway like thank thanks please sorry guess
+    lot bit pretty kind sort thing things stuff guy guys dont thats inc vol
+"""
+STOPWORDS = set(_STOPWORDS.split())
+
+# Profanity and slurs that frequency lists and the source data sets contain.
+_BLOCKED = """
+    fuck fucking fucked fucker shit shitty bullshit piss pissed bitch bitches damn damned ass asshole
+    cunt dick dicks cock cocks pussy whore slut sex sexy sexual porn porno rape raped rapist nigger nigga
+    fag faggot retard retarded penis vagina boob boobs tits horny orgasm masturbate bastard crap suck
+    sucks hell goddamn dildo anal
+"""
+BLOCKED = set(_BLOCKED.split())
+
+#: The paper's examples must be in the vocabulary.
+EXAMPLES = [
+    "barista",
+    "coffee",
+    "baker",
+    "bread",
+    "brewer",
+    "beer",
+    "bartender",
+    "cocktail",
+    "winemaker",
+    "wine",
+]
+
+
+def content_words() -> set[str]:
+    """Words of curated relation data sets: lexical relation sets (CC0) and SemEval-2012 (CC BY-SA)."""
+    words: set[str] = set()
+    for path in glob.glob(str(SHARED / "lexical_relation_classification" / "*" / "*.tsv")):
+        with open(path, encoding="utf-8") as fh:
+            for row in csv.reader(fh, delimiter="\t"):
+                words.update(row[:2])
+    for path in glob.glob(str(SHARED / "semeval2012_task2" / "**" / "*.txt"), recursive=True):
+        text = Path(path).read_text(encoding="latin-1")
+        for head, tail in re.findall(r"\b([a-z]+):([a-z]+)\b", text):
+            words.update((head, tail))
+    return words
+
+
+def gold_words() -> list[str]:
+    with open(ROOT / "bench" / "gold_pairs.tsv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return [w for row in rows for w in (row["head"], row["tail"])]
+
+
+def is_inflection(word: str, kept: set[str]) -> bool:
+    """A regular plural, -ing or past form of a more frequent word already kept (cars, making)."""
+    if word.endswith("ies") and word[:-3] + "y" in kept:
+        return True
+    if word.endswith("es") and word[:-2] in kept:
+        return True
+    if word.endswith("s") and not word.endswith("ss") and word[:-1] in kept:
+        return True
+    if word.endswith("ing") and (word[:-3] in kept or word[:-3] + "e" in kept or word[:-4] in kept):
+        return True  # making, playing, running
+    return word.endswith("ed") and (word[:-2] in kept or word[:-1] in kept or word[:-3] in kept)
+
+
+def build(size: int = SIZE) -> list[str]:
+    from wordfreq import top_n_list
+
+    content = content_words()
+    kept: list[str] = []
+    seen: set[str] = set()
+    for word in top_n_list("en", 60_000):
+        if len(kept) >= size:
+            break
+        if not (word.isascii() and word.isalpha() and word.islower() and 3 <= len(word) <= 15):
+            continue
+        if word in STOPWORDS or word in BLOCKED or word not in content or is_inflection(word, seen):
+            continue
+        kept.append(word)
+        seen.add(word)
+    for word in EXAMPLES + gold_words():
+        if word not in seen:
+            kept.append(word)
+            seen.add(word)
+    return kept
+
+
+def main() -> None:
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else SIZE
+    out = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "data" / "vocab.txt"
+    words = build(size)
+    header = [
+        "# relsearch default vocabulary: common English words for `relsearch build-index`.",
+        f"# {len(words)} words: the {size} most frequent English words in wordfreq 3.1.1 (data CC BY-SA 4.0)",
+        "# that occur in the lexical relation data sets or SemEval-2012 Task 2, without function words,",
+        "# profanity or regular inflections, plus the paper's examples and bench/gold_pairs.tsv words.",
+        "# Made by data/make_vocab.py; see data/README-vocab.md. Licence: CC BY-SA 4.0.",
+    ]
+    out.write_text("\n".join(header + words) + "\n", encoding="utf-8")
+    print(f"wrote {len(words)} words to {out}")
+
+
+if __name__ == "__main__":
+    main()
