@@ -15,4 +15,3 @@ def test_word_vectors_are_unit_and_independent_of_batching(tiny_encoder):
     np.testing.assert_allclose(reordered[::-1], full, atol=2e-5)
     assert tiny_encoder.encode_words([]).shape == (0, tiny_encoder.dim)
     assert not np.allclose(full[0], full[1])
-
