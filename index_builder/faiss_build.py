@@ -3,8 +3,9 @@
 Vectors are unit-normalised float32 (upcast from the float16 shards), the metric is inner
 product, and vectors are added in id order to a plain index, so FAISS ids equal Parquet row
 ids. Recall@10 is measured against exact search on a held-out sample of the collection's own
-vectors (not used for training); for inverted files the smallest ``nprobe`` reaching
-``TARGET_RECALL`` is chosen and recorded.
+vectors (not used for training); for inverted files the smallest power-of-two ``nprobe``
+reaching ``TARGET_RECALL`` is chosen (at most ``max(16, nlist / 8)``) and recorded with the
+recall it reached.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def _tune(index: Any, xq: np.ndarray, truth: np.ndarray, k: int) -> tuple[dict[s
         return {}, recall_at_k(index.search(xq, k)[1], truth)
     recall = 0.0
     nprobe = 1
-    for nprobe in [p for p in NPROBES if p <= ivf.nlist] or [ivf.nlist]:
+    limit = max(16, ivf.nlist // 8)  # scanning more lists than this defeats the inverted file
+    for nprobe in [p for p in NPROBES if p <= min(ivf.nlist, limit)]:
         ivf.nprobe = nprobe
         recall = recall_at_k(index.search(xq, k)[1], truth)
         if recall >= TARGET_RECALL:

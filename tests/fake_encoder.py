@@ -15,21 +15,30 @@ import numpy as np
 from relsearch.pairs import PairLike, parse_pair
 
 
-def _unit(text: str, dim: int, seed: int) -> np.ndarray:
+def _unit(text: str, dim: int, seed: int, centres: np.ndarray | None = None) -> np.ndarray:
     digest = hashlib.sha256(f"{seed}\x00{text}".encode()).digest()
     vector = np.random.default_rng(int.from_bytes(digest[:8], "little")).standard_normal(dim)
+    if centres is not None:  # clustered, like real embeddings: a centre plus noise
+        vector = centres[int.from_bytes(digest[8:12], "little") % len(centres)] + 0.35 * vector
     return (vector / np.linalg.norm(vector)).astype(np.float32)
 
 
 class FakeEncoder:
-    """``FakeEncoder(dim=16, seed=0)``; ``word_vectors`` overrides ``encode_words`` per word."""
+    """``FakeEncoder(dim=16, seed=0)``; ``word_vectors`` overrides ``encode_words`` per word;
+    ``clusters > 0`` draws pair vectors around that many random centres."""
 
     def __init__(
-        self, dim: int = 16, seed: int = 0, word_vectors: dict[str, Sequence[float]] | None = None
+        self,
+        dim: int = 16,
+        seed: int = 0,
+        word_vectors: dict[str, Sequence[float]] | None = None,
+        clusters: int = 0,
     ) -> None:
         self._dim, self.seed = dim, seed
         self.word_vectors = word_vectors or {}
         self.pairs_encoded = 0
+        rng = np.random.default_rng(seed)
+        self._centres = rng.standard_normal((clusters, dim)) if clusters else None
 
     @property
     def dim(self) -> int:
@@ -37,7 +46,8 @@ class FakeEncoder:
 
     @property
     def fingerprint(self) -> str:
-        return hashlib.sha256(f"fake|{self._dim}|{self.seed}".encode()).hexdigest()[:32]
+        clusters = 0 if self._centres is None else len(self._centres)
+        return hashlib.sha256(f"fake|{self._dim}|{self.seed}|{clusters}".encode()).hexdigest()[:32]
 
     def describe(self) -> dict[str, Any]:
         return {"model": f"fake-seed{self.seed}", "dim": self._dim, "fingerprint": self.fingerprint}
@@ -47,7 +57,7 @@ class FakeEncoder:
         self.pairs_encoded += len(parsed)
         if not parsed:
             return np.zeros((0, self._dim), dtype=np.float32)
-        return np.stack([_unit(f"{h}\x00{t}", self._dim, self.seed) for h, t in parsed])
+        return np.stack([_unit(f"{h}\x00{t}", self._dim, self.seed, self._centres) for h, t in parsed])
 
     def encode_words(self, words: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         rows = []
