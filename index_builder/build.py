@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from index_builder.candidates import all_pair_ids, knn_pair_ids
+from index_builder.defaults import DEFAULT_BATCH_SIZE, DEFAULT_K, DEFAULT_SHARD_SIZE, ENGINES
 from index_builder.faiss_build import build_faiss_index, write_index
 from index_builder.index_choice import (
     IndexPlan,
@@ -31,7 +32,7 @@ from index_builder.index_choice import (
     plan_index,
 )
 from index_builder.manifest import build_manifest, write_manifest
-from index_builder.metadata import pairs_table, read_pairs, read_stamp, write_pairs_parquet
+from index_builder.metadata import pairs_stamp, pairs_table, read_pairs, stamp_matches, write_pairs_parquet
 from index_builder.out_dir import DirState, foreign_error, inspect_out_dir, remove_index
 from index_builder.pairs_file import PairsInput, pairs_from_list, read_pairs_file
 from index_builder.progress import shard_progress
@@ -43,13 +44,13 @@ from index_builder.shards import (
     encode_missing_shards,
     remove_temp_files,
     shard_count,
+    shard_range,
 )
 from index_builder.vocab import Vocabulary, read_vocab, vocab_from_words
 from relsearch.errors import IndexFormatError, RelsearchError
 from relsearch.index.format import (
+    EMBEDDINGS_DIR,
     FAISS_FILE,
-    FORMAT_NAME,
-    FORMAT_VERSION,
     MANIFEST_FILE,
     PAIRS_FILE,
     read_manifest,
@@ -58,10 +59,6 @@ from relsearch.pairs import PairLike
 
 log = logging.getLogger("relsearch")
 
-DEFAULT_K = 10
-DEFAULT_SHARD_SIZE = 4096
-DEFAULT_BATCH_SIZE = 64
-ENGINES = ("local",)
 #: Names the candidate method in the input fingerprint: a change of method is a change of input.
 CANDIDATE_METHOD = "word-vector-knn-v1"
 
@@ -267,20 +264,15 @@ def build_index(
     durations["load_model"] = time.perf_counter() - t0
 
     resume = state is DirState.PARTIAL and not overwrite and not dry_run
+    stamp_ok = False  # pairs.parquet of this very build exists: reuse it
     if resume:
-        previous = Checkpoint.read(out)
-        why = previous.mismatch(Checkpoint(describe, inp.info, 0, shard_size, enc.dim))
+        why = Checkpoint.read(out).mismatch(Checkpoint(describe, inp.info, 0, shard_size, enc.dim))
         if why:
             raise IndexFormatError(
                 f"{str(out)!r} holds a partial build that this run cannot resume: {why}. Pass --overwrite "
                 "to discard it and start over."
             )
-    stamp_ok = False
-    if resume:
-        stamp = read_stamp(out / PAIRS_FILE) or {}
-        stamp_ok = stamp.get("input", {}).get("fingerprint") == inp.info["fingerprint"] and stamp.get(
-            "encoder_fingerprint"
-        ) == describe.get("fingerprint")
+        stamp_ok = stamp_matches(out / PAIRS_FILE, inp.info["fingerprint"], describe.get("fingerprint"))
     t0 = time.perf_counter()
     if stamp_ok:
         table = read_pairs(out / PAIRS_FILE)
@@ -305,28 +297,17 @@ def build_index(
         if state is not DirState.EMPTY:
             remove_index(out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "embeddings").mkdir(exist_ok=True)
+        (out / EMBEDDINGS_DIR).mkdir(exist_ok=True)
         Checkpoint(describe, inp.info, n, shard_size, enc.dim).write(out)
     if not stamp_ok:
-        write_pairs_parquet(
-            table,
-            out / PAIRS_FILE,
-            {
-                "format": FORMAT_NAME,
-                "format_version": FORMAT_VERSION,
-                "id_column": "id",
-                "pairs": n,
-                "input": inp.info,
-                "encoder_fingerprint": describe.get("fingerprint"),
-            },
-        )
+        write_pairs_parquet(table, out / PAIRS_FILE, pairs_stamp(n, inp.info, describe.get("fingerprint")))
 
     remove_temp_files(out)
     done = complete_shards(out, n, shard_size, enc.dim)
     if done:
         _say(f"resuming: {len(done)} of {shards} shards already encoded", progress)
     t0 = time.perf_counter()
-    pairs_done = sum(min(shard_size, n - s * shard_size) for s in done)
+    pairs_done = sum(stop - start for start, stop in (shard_range(s, n, shard_size) for s in done))
     with shard_progress(
         pairs=n, pairs_done=pairs_done, shards=shards, shards_done=len(done), enabled=progress
     ) as bar:
@@ -341,18 +322,7 @@ def build_index(
     write_index(result.index, out / FAISS_FILE)
     durations["faiss"] = time.perf_counter() - t0
     durations["total"] = time.perf_counter() - t_start
-    faiss_info = {
-        "factory": result.factory,
-        "metric": "inner_product",
-        "search_params": result.search_params,
-        "recall_at_10": result.recall_at_10,
-        "recall_queries": result.recall_queries,
-        "recall_method": "exact index" if plan.factory == "Flat" else "held-out sample vs exact search",
-        "train_size": result.train_size,
-        "choice": plan.reason,
-        "index_bytes": (out / FAISS_FILE).stat().st_size,
-        "seconds": {name: round(v, 2) for name, v in result.seconds.items()},
-    }
+    faiss_info = result.manifest_block(plan.reason, (out / FAISS_FILE).stat().st_size)
     rounded = {name: round(v, 2) for name, v in durations.items()}
     build = {
         "settings": {

@@ -38,6 +38,21 @@ class FaissResult:
     train_size: int
     seconds: dict[str, float] = field(default_factory=dict)
 
+    def manifest_block(self, choice: str, index_bytes: int) -> dict[str, Any]:
+        """The manifest's ``faiss`` block."""
+        return {
+            "factory": self.factory,
+            "metric": "inner_product",
+            "search_params": self.search_params,
+            "recall_at_10": self.recall_at_10,
+            "recall_queries": self.recall_queries,
+            "recall_method": "held-out sample vs exact search" if self.recall_queries else "exact index",
+            "train_size": self.train_size,
+            "choice": choice,
+            "index_bytes": index_bytes,
+            "seconds": {name: round(v, 2) for name, v in self.seconds.items()},
+        }
+
 
 def split_sample(n: int, train_size: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Disjoint, sorted (train ids, held-out query ids) drawn with a fixed seed."""

@@ -20,10 +20,10 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from index_builder.defaults import DEFAULT_MEMORY_BUDGET
 from relsearch.errors import RelsearchError
 
 FLAT_MAX_PAIRS = 200_000
-DEFAULT_MEMORY_BUDGET = "8G"
 MAX_TRAIN = 100_000
 ID_BYTES = 8  # an inverted list stores an int64 id beside each code
 _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}

@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from relsearch.index.format import PARQUET_METADATA_KEY
+from relsearch.index.format import FORMAT_NAME, FORMAT_VERSION, PARQUET_METADATA_KEY
 
 #: Rows per Parquet row group: small enough that looking up a few ids reads little.
 ROW_GROUP_SIZE = 65_536
@@ -20,6 +20,18 @@ def pairs_table(table: pa.Table) -> pa.Table:
     """Prepend ``id`` (int64, = row number = FAISS id) to a ``head``/``tail``/metadata table."""
     ids = pa.array(range(table.num_rows), type=pa.int64())
     return table.add_column(0, "id", ids)
+
+
+def pairs_stamp(n: int, input_info: dict[str, Any], encoder_fingerprint: str | None) -> dict[str, Any]:
+    """The schema metadata that makes ``pairs.parquet`` explain itself."""
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "id_column": "id",
+        "pairs": n,
+        "input": input_info,
+        "encoder_fingerprint": encoder_fingerprint,
+    }
 
 
 def write_pairs_parquet(table: pa.Table, path: Path, stamp: dict[str, Any]) -> None:
@@ -44,6 +56,14 @@ def read_stamp(path: Path) -> dict[str, Any] | None:
         return json.loads(metadata[PARQUET_METADATA_KEY])
     except (OSError, KeyError, ValueError, pa.ArrowException):
         return None
+
+
+def stamp_matches(path: Path, input_fingerprint: str, encoder_fingerprint: str | None) -> bool:
+    """True if ``path`` was written for this input and encoder (a build resumes from it)."""
+    stamp = read_stamp(path) or {}
+    return (stamp.get("input") or {}).get("fingerprint") == input_fingerprint and stamp.get(
+        "encoder_fingerprint"
+    ) == encoder_fingerprint
 
 
 def read_pairs(path: Path) -> pa.Table:

@@ -178,16 +178,12 @@ def remove_temp_files(out_dir: Path) -> None:
 
 def complete_shards(out_dir: Path, n: int, shard_size: int, dim: int) -> list[int]:
     """Shard numbers whose files are complete."""
-    return [
-        k
-        for k in range(shard_count(n, shard_size))
-        if shard_is_complete(shard_path(out_dir, k), *_rows_dim(k, n, shard_size, dim))
-    ]
-
-
-def _rows_dim(shard: int, n: int, shard_size: int, dim: int) -> tuple[int, int]:
-    start, stop = shard_range(shard, n, shard_size)
-    return stop - start, dim
+    done = []
+    for k in range(shard_count(n, shard_size)):
+        start, stop = shard_range(k, n, shard_size)
+        if shard_is_complete(shard_path(out_dir, k), stop - start, dim):
+            done.append(k)
+    return done
 
 
 def encode_missing_shards(

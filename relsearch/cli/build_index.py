@@ -9,13 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
+from index_builder.defaults import DEFAULT_BATCH_SIZE, DEFAULT_K, DEFAULT_MEMORY_BUDGET, DEFAULT_SHARD_SIZE
 from relsearch.cli.options import DtypeOpt, ModelOpt
 from relsearch.cli.output import err, fail, handle_errors, out, print_json
-
-# Kept equal to index_builder.build's defaults (not imported: `relsearch --help` stays light).
-DEFAULT_K = 10
-DEFAULT_SHARD_SIZE = 4096
-DEFAULT_BATCH_SIZE = 64
 
 
 def _seconds(value: float) -> str:
@@ -94,7 +90,7 @@ def build_index(
     batch_size: Annotated[int, typer.Option(help="Pairs per model forward pass.")] = DEFAULT_BATCH_SIZE,
     memory_budget: Annotated[
         str, typer.Option(help="RAM the FAISS index may use, e.g. 512M, 8G (chooses the index type).")
-    ] = "8G",
+    ] = DEFAULT_MEMORY_BUDGET,
     index_key: Annotated[
         str | None, typer.Option(help="Force a FAISS factory string, e.g. 'IVF1024,SQ8'.")
     ] = None,
