@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from relsearch.errors import TemplateError
 from relsearch.templates import (
     DEFAULT_AGGREGATION,
     TEMPLATES,
@@ -18,6 +19,9 @@ from relsearch.templates import (
 
 DEFAULT_TEMPLATE_ID = "a"
 
+#: relsearch's extension: mix the cosine of word-vector differences into the relation vector.
+WORD_WEIGHT_KEY = "word_difference_weight"
+
 
 @dataclass(frozen=True)
 class RelbertSettings:
@@ -26,6 +30,8 @@ class RelbertSettings:
     template: str
     aggregation: str
     max_length: int = 64
+    #: Weight of the word-difference cosine in relsearch's hybrid vectors (0 = pure RelBERT).
+    word_weight: float = 0.0
 
 
 def settings_from_config(
@@ -34,6 +40,7 @@ def settings_from_config(
     template: str | None = None,
     aggregation: str | None = None,
     max_length: int | None = None,
+    word_weight: float | None = None,
 ) -> RelbertSettings:
     """Merge a checkpoint's ``relbert_config`` (either key style) with explicit overrides."""
     raw = dict(raw or {})
@@ -44,14 +51,22 @@ def settings_from_config(
     tmpl = resolve_template(tmpl or TEMPLATES[DEFAULT_TEMPLATE_ID])
     agg = aggregation or raw.get("aggregation_mode") or raw.get("mode") or DEFAULT_AGGREGATION
     length = int(max_length or raw.get("max_length") or 64)
-    return RelbertSettings(template=tmpl, aggregation=validate_aggregation(agg, tmpl), max_length=length)
+    weight = float(raw.get(WORD_WEIGHT_KEY, 0.0) if word_weight is None else word_weight)
+    if not 0.0 <= weight < 1.0:
+        raise TemplateError(f"{WORD_WEIGHT_KEY} must be in [0, 1), got {weight}")
+    return RelbertSettings(
+        template=tmpl, aggregation=validate_aggregation(agg, tmpl), max_length=length, word_weight=weight
+    )
 
 
 def config_block(settings: RelbertSettings) -> dict[str, Any]:
     """The block written into ``config.json``: new keys, plus ``mode`` for older readers."""
-    return {
+    block: dict[str, Any] = {
         "aggregation_mode": settings.aggregation,
         "mode": settings.aggregation,
         "template": settings.template,
         "max_length": settings.max_length,
     }
+    if settings.word_weight:
+        block[WORD_WEIGHT_KEY] = settings.word_weight
+    return block

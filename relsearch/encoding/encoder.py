@@ -52,6 +52,7 @@ class RelationEncoder:
         template: str | None = None,
         aggregation: str | None = None,
         max_length: int | None = None,
+        word_weight: float | None = None,
         device: str | None = None,
         dtype: str = "float32",
         batch_size: int = 64,
@@ -63,7 +64,11 @@ class RelationEncoder:
         self.tokenizer = loaded.tokenizer
         self.model = loaded.model
         self.settings: RelbertSettings = settings_from_config(
-            loaded.relbert_config, template=template, aggregation=aggregation, max_length=max_length
+            loaded.relbert_config,
+            template=template,
+            aggregation=aggregation,
+            max_length=max_length,
+            word_weight=word_weight,
         )
         self.device = torch.device(device or "cpu")
         self.dtype = dtype
@@ -75,8 +80,14 @@ class RelationEncoder:
     # -- properties -------------------------------------------------------------------------
     @property
     def dim(self) -> int:
-        """Dimension of the relation vectors."""
-        return int(self.model.config.hidden_size)
+        """Dimension of the relation vectors (twice the hidden size in hybrid mode)."""
+        hidden = int(self.model.config.hidden_size)
+        return 2 * hidden if self.word_weight else hidden
+
+    @property
+    def word_weight(self) -> float:
+        """Weight of the word-difference part of hybrid vectors; 0 for pure RelBERT vectors."""
+        return self.settings.word_weight
 
     @property
     def template(self) -> str:
@@ -157,7 +168,8 @@ class RelationEncoder:
         """Return float32 vectors ``(n, dim)`` in input order, or ``(dim,)`` for a single pair.
 
         A ``str`` ("head:tail") or a tuple of two strings is one pair; any other iterable is a
-        batch. Prompts are deduplicated, sorted by token length and padded per batch.
+        batch. Prompts are deduplicated, sorted by token length and padded per batch. Hybrid
+        vectors (``word_weight`` > 0) are always unit norm, whatever ``normalize`` says.
         """
         single = _is_single(pairs)
         items: Sequence[PairLike] = [pairs] if single else list(pairs)  # type: ignore[list-item]
@@ -173,7 +185,7 @@ class RelationEncoder:
         unique: dict[Pair, int] = {}
         slots = [unique.setdefault(p, len(unique)) for p in parsed]
         prompts = [fill_template(self.template, h, t, self.tokenizer.mask_token) for h, t in unique]
-        vectors = np.zeros((len(prompts), self.dim), dtype=np.float32)
+        vectors = np.zeros((len(prompts), int(self.model.config.hidden_size)), dtype=np.float32)
         if prompts:
             ids = self._tokenize(prompts)
             mask_id = int(self.tokenizer.mask_token_id)
@@ -183,10 +195,27 @@ class RelationEncoder:
                     input_ids, attention = pad_batch([ids[i] for i in batch], pad_id)
                     vectors[batch] = self._forward(input_ids, attention, mask_id)
                     advance(len(batch))
-        if normalize:
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            vectors /= np.maximum(norms, 1e-12)
+        if self.word_weight:
+            vectors = self._hybrid(list(unique), _unit_rows(vectors))
+        elif normalize:
+            vectors = _unit_rows(vectors)
         return vectors[slots] if parsed else np.zeros((0, self.dim), dtype=np.float32)
+
+    def _hybrid(self, pairs: list[Pair], prompt_vectors: np.ndarray) -> np.ndarray:
+        """``[sqrt(1-w) * prompt, sqrt(w) * unit(v(tail) - v(head))]``, always unit norm.
+
+        The cosine of two hybrid vectors is ``(1-w) * cos(prompts) + w * cos(word differences)``:
+        prompt vectors carry the relation, word-vector offsets the morphological and
+        encyclopaedic regularities (capital-of, plural, ...) that prompts capture less well.
+        """
+        words = sorted({w for pair in pairs for w in pair})
+        index = {w: i for i, w in enumerate(words)}
+        word_vectors = self.encode_words(words)
+        heads = word_vectors[[index[h] for h, _ in pairs]]
+        tails = word_vectors[[index[t] for _, t in pairs]]
+        offsets = _unit_rows(tails - heads)
+        weight = self.word_weight
+        return _unit_rows(np.hstack([np.sqrt(1.0 - weight) * prompt_vectors, np.sqrt(weight) * offsets]))
 
     @torch.inference_mode()
     def _forward(self, input_ids: np.ndarray, attention: np.ndarray, mask_id: int) -> np.ndarray:
@@ -220,6 +249,12 @@ class RelationEncoder:
             self.tokenizer.save_pretrained(target)
         write_relbert_config(target, self.settings)
         return target
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (zero rows stay zero)."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
 
 def _tokenizer_identity(tokenizer: Any) -> str:
