@@ -1,0 +1,353 @@
+"""The training loop: one InfoNCE step per relation per epoch, validation, checkpoints, export."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from relsearch import __version__
+from relsearch.encoding import RelationEncoder
+from relsearch.encoding.loading import resolve_spec
+from relsearch.errors import RelsearchError
+from relsearch.index.format import write_json_atomic
+from relsearch.progress import progress_bar
+from relsearch.training.checkpoint import (
+    CHECKPOINTS,
+    latest_checkpoint,
+    restore_checkpoint,
+    save_checkpoint,
+)
+from relsearch.training.export import export_model, update_card
+from relsearch.training.layer_split import LayerSplit
+from relsearch.training.loss import DEFAULT_TEMPERATURE, info_nce
+from relsearch.training.model_card import render_card
+from relsearch.training.prompt_bank import PromptBank
+from relsearch.training.semeval import TrainingData, default_data_dir, load_training_data
+from relsearch.training.validation import load_valid_sets, valid_pairs, validate
+
+log = logging.getLogger("relsearch")
+
+LOG_FILE = "train_log.jsonl"
+SUMMARY_FILE = "summary.json"
+BEST_DIR = "best"
+CHECK_PAIRS = 32
+#: Settings that may change between an interrupted run and its resumption.
+RESUMABLE = ("epochs", "batch_size", "out", "data", "full_export", "cache")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run."""
+
+    base: str
+    out: Path
+    data: Path | None = None
+    epochs: int = 10
+    lr: float = 2e-5
+    negatives: int = 400
+    train_layers: int = 6
+    template: str = "a"
+    batch_size: int = 64
+    seed: int = 0
+    dtype: str = "float32"
+    temperature: float = DEFAULT_TEMPERATURE
+    warmup: int = 10
+    valid_fraction: float = 0.2
+    full_export: bool = False
+    cache: bool = True
+    negative_bank: bool = False
+
+    def check(self) -> None:
+        """Reject impossible values with a message naming the option."""
+        for name, low in (("epochs", 1), ("negatives", 1), ("batch_size", 1), ("warmup", 0)):
+            if getattr(self, name) < low:
+                raise RelsearchError(
+                    f"--{name.replace('_', '-')} must be at least {low}, got {getattr(self, name)}"
+                )
+        if not self.lr > 0 or not self.temperature > 0:
+            raise RelsearchError(
+                f"lr and temperature must be positive (lr={self.lr}, temperature={self.temperature})"
+            )
+        if self.dtype not in ("float32", "bfloat16"):
+            raise RelsearchError(f"unknown dtype {self.dtype!r}; valid: float32, bfloat16")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
+
+    def identity(self, base_source: str, data_fingerprint: str) -> dict[str, Any]:
+        """The settings a resumed run must share with the checkpoint."""
+        ident = {k: v for k, v in self.to_dict().items() if k not in RESUMABLE}
+        return {**ident, "base": base_source, "data_fingerprint": data_fingerprint}
+
+
+def clear_outputs(out: Path) -> None:
+    """Remove what a previous run wrote in ``out`` (only relsearch's own names)."""
+    for name in (CHECKPOINTS, BEST_DIR):
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in (LOG_FILE, SUMMARY_FILE):
+        (out / name).unlink(missing_ok=True)
+
+
+def _seed_torch(seed: int, epoch: int) -> None:
+    torch.manual_seed(seed * 1_000_003 + epoch)
+
+
+def _set_train_mode(split: LayerSplit) -> None:
+    """Dropout in the trained layers only; frozen layers act as a fixed feature extractor."""
+    model = split.model
+    model.train()
+    if split.layers is not None and split.cut:
+        model.embeddings.eval()
+        for layer in list(split.layers)[: split.cut]:
+            layer.eval()
+
+
+def _best(history: list[dict[str, Any]]) -> dict[str, Any] | None:
+    trained = [r for r in history if r["epoch"] > 0]
+    return max(trained, key=lambda r: (r["mean_analogy"], -r["epoch"])) if trained else None
+
+
+def _write_log(out: Path, history: list[dict[str, Any]]) -> None:
+    tmp = out / f".{LOG_FILE}.tmp"
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in history), encoding="utf-8")
+    os.replace(tmp, out / LOG_FILE)
+
+
+class Trainer:
+    """Holds the model, data and optimiser of one run; :meth:`run` trains and exports."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        resume: bool = True,
+        progress: bool = False,
+        on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        config.check()
+        self.config = config
+        self.progress = progress
+        self.on_epoch = on_epoch or (lambda record: None)
+        self.out = Path(config.out).expanduser()
+        data_dir = Path(config.data).expanduser() if config.data else default_data_dir()
+        self.data: TrainingData = load_training_data(
+            data_dir, seed=config.seed, valid_fraction=config.valid_fraction
+        )
+        self.valid_sets = load_valid_sets(data_dir)
+        base_source, _ = resolve_spec(config.base)
+        self.identity = config.identity(base_source, self.data.fingerprint())
+        if self.out.exists() and not self.out.is_dir():
+            raise RelsearchError(f"--out {str(self.out)!r} exists and is not a directory")
+        if not resume:
+            clear_outputs(self.out)
+        self.checkpoint = latest_checkpoint(self.out)
+        if self.checkpoint is not None:
+            old = self.checkpoint.state.get("identity", {})
+            diff = sorted(k for k in {*old, *self.identity} if old.get(k) != self.identity.get(k))
+            if diff:
+                details = ", ".join(f"{k}: {old.get(k)!r} -> {self.identity.get(k)!r}" for k in diff)
+                raise RelsearchError(
+                    f"{self.out} holds a checkpoint of a different run ({details}); "
+                    "use --overwrite to start again or choose another --out"
+                )
+        self.out.mkdir(parents=True, exist_ok=True)
+        torch.manual_seed(config.seed)
+        self.encoder = RelationEncoder(
+            config.base, template=config.template, dtype=config.dtype, batch_size=config.batch_size
+        )
+        self.split = LayerSplit(self.encoder.model, config.train_layers)
+        self.params = self.split.freeze()
+        self.bank = PromptBank(
+            self.encoder,
+            self.split,
+            [*self.data.distinct_pairs(), *valid_pairs(self.valid_sets)],
+            batch_size=config.batch_size,
+            bf16=config.dtype == "bfloat16",
+        )
+        self.optimizer = torch.optim.AdamW(list(self.params.values()), lr=config.lr, weight_decay=0.0)
+        self.rel_pos = [np.asarray(self.bank.indices(r.train_positives)) for r in self.data.relations]
+        self.rel_neg = [np.asarray(self.bank.indices(r.negatives)) for r in self.data.relations]
+        self.check_idx = self.bank.indices(valid_pairs(self.valid_sets)[:CHECK_PAIRS])
+        self.neg_table: torch.Tensor | None = None  # --negative-bank: unit vectors per bank pair
+
+    # -- setup ------------------------------------------------------------------------------------
+    def _build_cache(self) -> float:
+        if not (self.config.cache and self.split.cacheable):
+            return 0.0
+        start = time.perf_counter()
+        with progress_bar(len(self.bank), "caching frozen layers", enabled=self.progress) as advance:
+            self.bank.build_cache(advance)
+        probe = list(range(min(16, len(self.bank))))
+        cached = self.bank.unit_vectors(probe, use_cache=True)
+        plain = self.bank.unit_vectors(probe, use_cache=False)
+        cos = float(np.min(np.sum(cached * plain, axis=1)))
+        if cos < 0.9999:
+            log.warning("cached-layer vectors differ from the full forward (cosine %.6f); not caching", cos)
+            self.bank.states = None
+        return time.perf_counter() - start
+
+    # -- one epoch ----------------------------------------------------------------------------------
+    def _step_loss(self, pos: np.ndarray, neg: np.ndarray) -> torch.Tensor:
+        """InfoNCE of one relation: positives with gradients; negatives fresh or from the bank."""
+        temperature = self.config.temperature
+        if self.neg_table is None:
+            vecs = self.bank.vectors([*pos.tolist(), *neg.tolist()], grad=True)
+            return info_nce(vecs[: len(pos)], vecs[len(pos) :], temperature)
+        vecs = self.bank.vectors(pos.tolist(), grad=True)
+        loss = info_nce(vecs, self.neg_table[torch.from_numpy(neg)], temperature)
+        self.neg_table[torch.from_numpy(pos)] = torch.nn.functional.normalize(vecs.detach().float(), dim=1)
+        return loss
+
+    def _train_epoch(self, epoch: int, step: int) -> tuple[float, int]:
+        cfg = self.config
+        if cfg.negative_bank and self.neg_table is None:  # resumed run: rebuild the bank
+            self.neg_table = torch.from_numpy(self.bank.unit_vectors(range(len(self.bank))))
+        rng = np.random.default_rng([cfg.seed, epoch])
+        _seed_torch(cfg.seed, epoch)
+        _set_train_mode(self.split)
+        losses = []
+        order = rng.permutation(len(self.data.relations))
+        with progress_bar(len(order), f"epoch {epoch}/{cfg.epochs}", enabled=self.progress) as advance:
+            for r in order:
+                pos, pool = self.rel_pos[r], self.rel_neg[r]
+                neg = pool[rng.choice(len(pool), size=min(cfg.negatives, len(pool)), replace=False)]
+                lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else cfg.lr
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+                loss = self._step_loss(pos, neg)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                step += 1
+                losses.append(float(loss.detach()))
+                advance(1)
+        return float(np.mean(losses)), step
+
+    def _validate(self) -> dict[str, Any]:
+        scores, vectors = validate(self.bank, self.data, self.valid_sets, self.config.temperature)
+        if self.config.negative_bank:
+            self.neg_table = vectors
+        return scores
+
+    # -- outputs ------------------------------------------------------------------------------------
+    def _info(self, history: list[dict[str, Any]], elapsed: float) -> dict[str, Any]:
+        best = _best(history)
+        return {
+            "config": {**self.config.to_dict(), "base": self.identity["base"]},
+            "template": self.encoder.template,
+            "aggregation": self.encoder.aggregation,
+            "data": self.data.summary(),
+            "split": self.split.describe(),
+            "trained_parameters": int(sum(p.numel() for p in self.params.values())),
+            "history": history,
+            "best_epoch": best["epoch"] if best else None,
+            "train_seconds": elapsed,
+            "hardware": f"{os.cpu_count()} CPU cores, torch {torch.__version__}",
+            "relsearch_version": __version__,
+        }
+
+    def _export(self, info: dict[str, Any]) -> dict[str, Any]:
+        kind = "full" if self.config.full_export else "delta"
+        check = self.bank.unit_vectors(self.check_idx, bf16=False)
+        meta = {"training": {k: info[k] for k in ("config", "data", "split", "best_epoch", "train_seconds")}}
+        meta["training"]["best"] = _best(info["history"])
+        return export_model(
+            self.encoder,
+            list(self.params),
+            self.out / BEST_DIR,
+            metadata=meta,
+            card=render_card({**info, **_card_export(kind)}),
+            full=self.config.full_export,
+            check_pairs=[self.bank.pairs[i] for i in self.check_idx],
+            check_vectors=check,
+        )
+
+    # -- the run ------------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Train (or continue), validating, checkpointing and exporting after every epoch."""
+        cfg = self.config
+        run_start = time.perf_counter()
+        cache_seconds = self._build_cache()
+        history: list[dict[str, Any]] = []
+        step, elapsed, export_info = 0, 0.0, None
+        if self.checkpoint is not None:
+            restore_checkpoint(self.checkpoint, self.params, self.optimizer)
+            state = self.checkpoint.state
+            history, step, elapsed = state["history"], int(state["step"]), float(state["elapsed"])
+            export_info = state.get("export")
+            log.info("resuming after epoch %d (%d optimiser steps)", self.checkpoint.epoch, step)
+        else:
+            t0 = time.perf_counter()
+            record = {"epoch": 0, "train_loss": None, **self._validate()}
+            record["seconds"] = time.perf_counter() - t0
+            history.append(record)
+            self.on_epoch(record)
+        elapsed_before = elapsed
+        first = (self.checkpoint.epoch if self.checkpoint else 0) + 1
+        for epoch in range(first, cfg.epochs + 1):
+            t0 = time.perf_counter()
+            train_loss, step = self._train_epoch(epoch, step)
+            train_seconds = time.perf_counter() - t0
+            record = {"epoch": epoch, "train_loss": train_loss}
+            record.update(self._validate())
+            record.update(
+                seconds=time.perf_counter() - t0, train_seconds=train_seconds, steps=step, lr=cfg.lr
+            )
+            history.append(record)
+            elapsed = elapsed_before + time.perf_counter() - run_start
+            info = self._info(history, elapsed)
+            best = _best(history)
+            if best is not None and best["epoch"] == epoch:
+                record["best"] = True
+                export_info = self._export(info)
+            elif (self.out / BEST_DIR).is_dir():
+                kind = export_info["kind"] if export_info else None
+                update_card(self.out / BEST_DIR, render_card({**info, **_card_export(kind)}))
+            state = {"identity": self.identity, "step": step, "elapsed": elapsed, "history": history}
+            save_checkpoint(self.out, epoch, self.params, self.optimizer, {**state, "export": export_info})
+            _write_log(self.out, history)
+            self.on_epoch(record)
+        elapsed = elapsed_before + time.perf_counter() - run_start
+        best = _best(history)
+        summary = {
+            "out": str(self.out),
+            "best_epoch": best["epoch"] if best else None,
+            "best": best,
+            "model": str(self.out / BEST_DIR) if best else None,
+            "export": export_info,
+            "epochs_done": max((r["epoch"] for r in history), default=0),
+            "elapsed_seconds": elapsed,
+            "cache_seconds": cache_seconds,
+            "cached_bottom": self.bank.states is not None,
+            "history": history,
+            "config": self.config.to_dict(),
+        }
+        write_json_atomic(self.out / SUMMARY_FILE, summary)
+        return summary
+
+
+def _card_export(kind: str | None) -> dict[str, Any]:
+    if kind is None:
+        return {}
+    note = (
+        "a complete Hugging Face model directory"
+        if kind == "full"
+        else "only the trained tensors, float16, over the base model named in relsearch_delta.json"
+    )
+    return {"export_kind": kind, "export_note": note}
+
+
+def train(config: TrainConfig, **kwargs: Any) -> dict[str, Any]:
+    """Run (or resume) training; see :class:`Trainer`. Returns the run summary."""
+    return Trainer(config, **kwargs).run()
