@@ -218,17 +218,19 @@ def _crash_after(epoch: int):
 
 
 def test_resume_continues_and_matches_an_uninterrupted_run(tmp_path, base_dir, data_dir):
-    whole = Trainer(_config(base_dir, tmp_path / "whole", data_dir)).run()
+    """With --negative-bank, the hardest case: the bank is rebuilt on resume."""
+    whole = Trainer(_config(base_dir, tmp_path / "whole", data_dir, negative_bank=True)).run()
     assert [r["epoch"] for r in whole["history"]] == [0, 1, 2]
 
     out = tmp_path / "resumed"
     with pytest.raises(Crash):
-        Trainer(_config(base_dir, out, data_dir), on_epoch=_crash_after(1)).run()
+        Trainer(_config(base_dir, out, data_dir, negative_bank=True), on_epoch=_crash_after(1)).run()
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["epoch-001"]
     assert [json.loads(line)["epoch"] for line in (out / "train_log.jsonl").open()] == [0, 1]
 
     seen = []
-    trainer = Trainer(_config(base_dir, out, data_dir), on_epoch=lambda r: seen.append(r["epoch"]))
+    config = _config(base_dir, out, data_dir, negative_bank=True)
+    trainer = Trainer(config, on_epoch=lambda r: seen.append(r["epoch"]))
     assert trainer.checkpoint is not None and trainer.checkpoint.epoch == 1
     resumed = trainer.run()
     assert seen == [2]  # continued, not restarted
@@ -237,9 +239,12 @@ def test_resume_continues_and_matches_an_uninterrupted_run(tmp_path, base_dir, d
     b = load_file(str(out / "checkpoints" / "epoch-002" / "weights.safetensors"))
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     assert resumed["history"][-1]["train_loss"] == pytest.approx(whole["history"][-1]["train_loss"], rel=1e-5)
+    assert whole["history"][2]["train_loss"] < whole["history"][1]["train_loss"]
 
     with pytest.raises(RelsearchError, match=r"different run.*lr"):
-        Trainer(_config(base_dir, out, data_dir, lr=5e-4))
+        Trainer(_config(base_dir, out, data_dir, lr=5e-4, negative_bank=True))
+    with pytest.raises(RelsearchError, match=r"different run.*negative_bank"):
+        Trainer(_config(base_dir, out, data_dir))
     fresh = Trainer(_config(base_dir, out, data_dir, lr=5e-4, epochs=1), resume=False)
     assert fresh.checkpoint is None and not (out / "checkpoints").exists()
 

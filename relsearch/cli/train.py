@@ -50,8 +50,11 @@ def train(
         ),
     ] = None,
     dtype: Annotated[
-        str, typer.Option(help="Training precision: bfloat16 (autocast) or float32.")
-    ] = "bfloat16",
+        str,
+        typer.Option(
+            help="Training precision: float32, or bfloat16 autocast (fast only on CPUs with bf16 units)."
+        ),
+    ] = "float32",
     resume: Annotated[
         bool,
         typer.Option("--resume/--overwrite", help="Continue after the last finished epoch, or start again."),
@@ -114,5 +117,6 @@ def train(
         return
     out.print(
         f"best epoch {best['epoch']}: mean validation analogy accuracy {100 * best['mean_analogy']:.1f}% "
-        f"-> {summary['model']} ({summary['elapsed_seconds'] / 60:.1f} min)"
+        f"-> {summary['model']} ({summary['elapsed_seconds'] / 60:.1f} min)",
+        soft_wrap=True,
     )

@@ -77,6 +77,7 @@ def save_checkpoint(
     root = out_dir / CHECKPOINTS
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+    tmp.chmod(0o755)  # mkdtemp makes it private
     weights = {name: p.detach().cpu().contiguous() for name, p in named_params.items()}
     save_file(weights, str(tmp / "weights.safetensors"))
     moments: dict[str, torch.Tensor] = {}

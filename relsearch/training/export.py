@@ -104,6 +104,7 @@ def export_model(
     if base is None and not full:
         log.warning("base %r is not a local or pypi: model; writing a full model directory", encoder.source)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
+    tmp.chmod(0o755)  # mkdtemp makes it private
     try:
         if base is not None:
             names = list(dict.fromkeys([*base[1], *trained_names]))
