@@ -140,6 +140,21 @@ def test_info_nce_matches_the_formula():
     assert info_nce(same, -same, t) < 1e-6  # positives identical, negatives opposite
 
 
+def test_bank_objective_has_no_common_drift_shortcut():
+    """--negative-bank: moving every current vector in one direction must not lower the loss.
+
+    With current partners (the first --negative-bank version) it does: positives align with
+    each other and leave the stale negatives behind, which collapsed a real run."""
+    gen = torch.Generator().manual_seed(1)
+    bank_pos, bank_neg = torch.randn(6, 64, generator=gen), torch.randn(40, 64, generator=gen)
+    bank_pos = bank_pos + 2 * torch.randn(1, 64, generator=gen)  # one relation: a shared component
+    drift = 50 * torch.randn(1, 64, generator=gen)
+    before = info_nce(bank_pos, bank_neg, partners=bank_pos)
+    after = info_nce(bank_pos + drift, bank_neg, partners=bank_pos)
+    assert after > before
+    assert info_nce(bank_pos + drift, bank_neg) < 0.1 * before  # the shortcut the partners close
+
+
 # -- cached bottom layers ------------------------------------------------------------------------------------
 def _tiny_mpnet(path: Path) -> Path:
     from transformers import MPNetConfig, MPNetModel
@@ -258,6 +273,7 @@ def test_exported_delta_loads_and_matches(tmp_path, base_dir, data_dir):
     meta = json.loads((best / "relsearch_delta.json").read_text())
     assert meta["base"] == str(base_dir.resolve()) and meta["weights"] == "delta.safetensors"
     assert meta["training"]["best_epoch"] == 1 and meta["training"]["config"]["lr"] == 1e-3
+    assert (best / "delta.safetensors").stat().st_mode & 0o044 == 0o044  # shipped files are readable
     delta = load_file(str(best / "delta.safetensors"))
     assert set(delta) == set(trainer.params) and all(t.dtype == torch.float16 for t in delta.values())
     assert json.loads((best / "config.json").read_text())["relbert_config"]["template"] == TEMPLATES["a"]

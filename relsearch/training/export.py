@@ -116,6 +116,8 @@ def export_model(
             _write_json(tmp / TRAINING_FILE, {"relsearch_version": __version__, **metadata})
             kind = "full"
         (tmp / CARD).write_text(card, encoding="utf-8")
+        for path in tmp.iterdir():
+            path.chmod(0o644)  # safetensors writes private files; a shipped model is world-readable
         info: dict[str, Any] = {"kind": kind, "path": str(target)}
         info["bytes"] = sum(f.stat().st_size for f in tmp.iterdir() if f.is_file())
         if check_pairs and check_vectors is not None:

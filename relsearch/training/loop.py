@@ -103,10 +103,10 @@ def _seed_torch(seed: int, epoch: int) -> None:
     torch.manual_seed(seed * 1_000_003 + epoch)
 
 
-def _set_train_mode(split: LayerSplit) -> None:
+def _set_train_mode(split: LayerSplit, dropout: bool = True) -> None:
     """Dropout in the trained layers only; frozen layers act as a fixed feature extractor."""
     model = split.model
-    model.train()
+    model.train(dropout)
     if split.layers is not None and split.cut:
         model.embeddings.eval()
         for layer in list(split.layers)[: split.cut]:
@@ -199,14 +199,22 @@ class Trainer:
 
     # -- one epoch ----------------------------------------------------------------------------------
     def _step_loss(self, pos: np.ndarray, neg: np.ndarray) -> torch.Tensor:
-        """InfoNCE of one relation: positives with gradients; negatives fresh or from the bank."""
+        """InfoNCE of one relation: positives with gradients; negatives fresh or from the bank.
+
+        With the bank, the partners j come from the bank too: only the anchors are current. If
+        partners were current while negatives are stale, moving every output in one common
+        direction would pull positives together and away from the stale negatives at once: a
+        collapse that lowers the loss (seen on MPNet). The bank path also runs without dropout,
+        so current and banked vectors come from the same function.
+        """
         temperature = self.config.temperature
         if self.neg_table is None:
             vecs = self.bank.vectors([*pos.tolist(), *neg.tolist()], grad=True)
             return info_nce(vecs[: len(pos)], vecs[len(pos) :], temperature)
         vecs = self.bank.vectors(pos.tolist(), grad=True)
-        loss = info_nce(vecs, self.neg_table[torch.from_numpy(neg)], temperature)
-        self.neg_table[torch.from_numpy(pos)] = torch.nn.functional.normalize(vecs.detach().float(), dim=1)
+        pos_t, neg_t = torch.from_numpy(pos), torch.from_numpy(neg)
+        loss = info_nce(vecs, self.neg_table[neg_t], temperature, partners=self.neg_table[pos_t])
+        self.neg_table[pos_t] = torch.nn.functional.normalize(vecs.detach().float(), dim=1)
         return loss
 
     def _train_epoch(self, epoch: int, step: int) -> tuple[float, int]:
@@ -215,7 +223,7 @@ class Trainer:
             self.neg_table = torch.from_numpy(self.bank.unit_vectors(range(len(self.bank))))
         rng = np.random.default_rng([cfg.seed, epoch])
         _seed_torch(cfg.seed, epoch)
-        _set_train_mode(self.split)
+        _set_train_mode(self.split, dropout=not cfg.negative_bank)
         losses = []
         order = rng.permutation(len(self.data.relations))
         with progress_bar(len(order), f"epoch {epoch}/{cfg.epochs}", enabled=self.progress) as advance:

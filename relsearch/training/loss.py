@@ -14,12 +14,14 @@ def info_nce(
     temperature: float = DEFAULT_TEMPERATURE,
     *,
     n_anchors: int | None = None,
+    partners: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean over ordered positive pairs ``(i, j)``, ``i != j``, of
     ``-log(e^{cos(i,j)/t} / (e^{cos(i,j)/t} + sum_k e^{cos(i,k)/t}))`` over negatives ``k``.
 
     ``positives`` is ``(p, d)``, ``negatives`` ``(n, d)`` (unnormalised is fine). Anchors ``i``
-    are the first ``n_anchors`` positives (all by default); partners ``j`` are all positives.
+    are the first ``n_anchors`` positives (all by default); partners ``j`` are all positives,
+    or row ``j`` of ``partners`` (``(p, d)``, e.g. the same pairs' vectors from a bank).
     The mean (not the paper's sum) keeps the scale equal between relations with 8 and 80
     positives; Adam is insensitive to a constant factor within one step.
     """
@@ -27,7 +29,8 @@ def info_nce(
         raise ValueError(f"InfoNCE needs at least 2 positives, got {positives.shape[0]}")
     anchors = positives.shape[0] if n_anchors is None else n_anchors
     pos = F.normalize(positives.float(), dim=-1)
-    sim_pp = pos[:anchors] @ pos.T / temperature  # (a, p)
+    other = pos if partners is None else F.normalize(partners.float(), dim=-1)
+    sim_pp = pos[:anchors] @ other.T / temperature  # (a, p)
     if negatives.shape[0]:
         neg = F.normalize(negatives.float(), dim=-1)
         neg_lse = torch.logsumexp(pos[:anchors] @ neg.T / temperature, dim=1, keepdim=True)  # (a, 1)
