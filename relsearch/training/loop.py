@@ -163,8 +163,12 @@ class Trainer:
                 )
         self.out.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(config.seed)
-        self.encoder = RelationEncoder(
-            config.base, template=config.template, dtype=config.dtype, batch_size=config.batch_size
+        self.encoder = RelationEncoder(  # word_weight 0: training shapes the prompt vectors only
+            config.base,
+            template=config.template,
+            dtype=config.dtype,
+            batch_size=config.batch_size,
+            word_weight=0.0,
         )
         self.split = LayerSplit(self.encoder.model, config.train_layers)
         self.params = self.split.freeze()
