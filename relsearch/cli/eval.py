@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from relsearch.cli.options import DtypeOpt, ModelOpt
+from relsearch.cli.options import DtypeOpt, ModelOpt, WordWeightOpt
 from relsearch.cli.output import err, handle_errors, out, print_json
 from relsearch.evaluation.analogy import (
     AnalogyResult,
@@ -54,6 +54,7 @@ def eval_analogies(
     ),
     batch_size: Annotated[int, typer.Option(min=1, help="Pairs per forward pass.")] = 64,
     dtype: DtypeOpt = "float32",
+    word_weight: WordWeightOpt = None,
     by_prefix: Annotated[bool, typer.Option("--by-prefix", help="Also print accuracy per prefix.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object for one target, {'results': [...]} for several.")
@@ -67,7 +68,7 @@ def eval_analogies(
 
     from relsearch.encoding import RelationEncoder
 
-    encoder = RelationEncoder(model, dtype=dtype, batch_size=batch_size)
+    encoder = RelationEncoder(model, dtype=dtype, batch_size=batch_size, word_weight=word_weight)
     described = encoder.describe() if as_json else {}  # before encoding: the fingerprint of a fresh model
     n_pairs = len(distinct_pairs(question_sets.values()))
     msg = f"encoding {n_pairs:,} distinct pairs of {len(resolved)} dataset(s) with {encoder.source}"

@@ -9,7 +9,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from relsearch.cli.options import DtypeOpt, ModelOpt
+from relsearch.cli.options import DtypeOpt, ModelOpt, WordWeightOpt
 from relsearch.cli.output import err, handle_errors, out, print_json
 from relsearch.evaluation.classification import ClassificationResult, evaluate_classification, require_sklearn
 from relsearch.evaluation.lexical_relations import load_lexical_relation_data, subsample_train
@@ -42,6 +42,7 @@ def eval_lrc(
     seed: Annotated[int, typer.Option(help="Seed of the MLP, the subsample and the holdout.")] = 0,
     batch_size: Annotated[int, typer.Option(min=1, help="Pairs per forward pass.")] = 64,
     dtype: DtypeOpt = "float32",
+    word_weight: WordWeightOpt = None,
     cache: Annotated[
         bool, typer.Option(help="Reuse/keep vectors in the relsearch cache dir (keyed by the model).")
     ] = True,
@@ -58,7 +59,7 @@ def eval_lrc(
 
     from relsearch.encoding import RelationEncoder
 
-    encoder = RelationEncoder(model, dtype=dtype, batch_size=batch_size)
+    encoder = RelationEncoder(model, dtype=dtype, batch_size=batch_size, word_weight=word_weight)
     described = encoder.describe()  # before encoding: the fingerprint of a fresh model
 
     def encode(chunk: list[Pair]) -> np.ndarray:

@@ -15,4 +15,11 @@ ModelOpt = Annotated[
         envvar="RELSEARCH_MODEL",
     ),
 ]
+WordWeightOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--word-weight",
+        help="Override the model's word_difference_weight (0 = pure RelBERT prompt vectors).",
+    ),
+]
 DtypeOpt = Annotated[str, typer.Option(help="Inference precision: float32 or bfloat16.")]
