@@ -108,6 +108,7 @@ class RelationEncoder:
             "template": self.template,
             "aggregation": self.aggregation,
             "max_length": self.max_length,
+            "word_weight": self.word_weight,
             "dtype": self.dtype,
             "dim": self.dim,
             "fingerprint": self.fingerprint,

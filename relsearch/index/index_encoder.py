@@ -42,6 +42,7 @@ def load_index_encoder(
             template=encoder_info.get("template"),
             aggregation=encoder_info.get("aggregation"),
             max_length=encoder_info.get("max_length"),
+            word_weight=encoder_info.get("word_weight"),
             dtype=encoder_info.get("dtype") or "float32",
         )
     except RelsearchError as exc:
