@@ -31,29 +31,12 @@ def shard_progress(
     if not enabled:
         yield ShardProgress(shards_done=shards_done)
         return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import TextColumn
 
-    from relsearch.progress import _rate_column
+    from relsearch.progress import rich_progress
 
-    with Progress(
-        TextColumn("encoding"),
-        BarColumn(),
-        TextColumn("shard {task.fields[shards_done]}/{task.fields[shards]}"),
-        MofNCompleteColumn(),
-        TextColumn("pairs"),
-        _rate_column(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    ) as bar:
+    shard_column = TextColumn("shard {task.fields[shards_done]}/{task.fields[shards]}")
+    with rich_progress(shard_column, unit="pairs") as bar:
         task = bar.add_task(
             "encoding", total=pairs, completed=pairs_done, shards=shards, shards_done=shards_done
         )

@@ -21,12 +21,8 @@ def _rate_column() -> Any:
     return RateColumn()
 
 
-@contextlib.contextmanager
-def progress_bar(total: int, description: str, *, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """Yield ``advance(n)``; draws a bar with rate and ETA on stderr when ``enabled``."""
-    if not enabled:
-        yield lambda n: None
-        return
+def rich_progress(*extra_columns: Any, unit: str = "") -> Any:
+    """A rich ``Progress`` on stderr: description, bar, extra columns, done/total [unit], rate, times."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -37,14 +33,25 @@ def progress_bar(total: int, description: str, *, enabled: bool) -> Iterator[Cal
         TimeRemainingColumn,
     )
 
-    with Progress(
+    return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
+        *extra_columns,
         MofNCompleteColumn(),
+        *([TextColumn(unit)] if unit else []),
         _rate_column(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=Console(stderr=True),
-    ) as bar:
+    )
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, description: str, *, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """Yield ``advance(n)``; draws a bar with rate and ETA on stderr when ``enabled``."""
+    if not enabled:
+        yield lambda n: None
+        return
+    with rich_progress() as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)
