@@ -6,8 +6,9 @@ pairs of every shard still to encode become one block of a Ray Dataset (``from_a
 ``map_batches`` on a pool of ``workers`` actors runs ``encode_shard`` on each block. Every
 actor builds its own encoder from an ``EncoderSpec`` (no model is shipped) and checks its
 fingerprint against the driver's; each shard is written, atomically and in the local
-engine's format, by the actor that encoded it, so ``--out`` must be on storage that every
-node sees (checked after the run).
+engine's format, by the actor that encoded it, so ``--out`` should be on storage that every
+node sees (checked after the run; otherwise the shards are gathered by hand and the build
+resumed).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class ShardEncoder:
                 raise RelsearchError(f"Ray delivered part of shard {shard} (from id {ids[begin]}); a bug")
             t0 = time.perf_counter()
             path = shard_path(Path(job.out_dir), shard)
+            path.parent.mkdir(parents=True, exist_ok=True)  # exists on shared storage; not on a node's disk
             encode_shard(self.encoder, heads[begin:end], tails[begin:end], path, batch_size=job.batch_size)
             done["shard"].append(shard)
             done["rows"].append(stop - start)
@@ -201,7 +203,9 @@ def _check_visible(out_dir: Path, shards: Sequence[int], pairs: int, shard_size:
         raise IndexFormatError(
             f"Ray workers reported {len(shards)} shard(s) written, but {len(missing)} (first: "
             f"{shard_path(out_dir, missing[0]).name}) are not in {out_dir / EMBEDDINGS_DIR} as seen here: "
-            "--out must be a path on storage that every Ray node shares (see docs/ray.md)"
+            "--out should be on storage that every Ray node shares. If it is on each node's own disk, "
+            f"copy every node's {EMBEDDINGS_DIR}/part-*.npy into this one and run the same command again: "
+            "complete shards are reused (see docs/ray.md)"
         )
 
 

@@ -22,7 +22,7 @@ from index_builder.encoder_spec import EncoderSpec
 from index_builder.shards import CRASH_ENV, SimulatedCrash
 from relsearch import RelationIndex
 from relsearch.cli.app import app
-from relsearch.errors import RelsearchError
+from relsearch.errors import IndexFormatError, RelsearchError
 from relsearch.index.format import CHECKPOINT_FILE, MANIFEST_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,6 +100,17 @@ def test_encoder_spec_builds_by_import_path():
     ]:
         with pytest.raises(RelsearchError, match=message):
             EncoderSpec(factory).create()
+
+
+def test_shards_not_visible_to_the_driver_are_reported(tmp_path):
+    from index_builder.ray_engine import _check_visible
+    from index_builder.shards import write_shard
+
+    (tmp_path / "embeddings").mkdir()
+    write_shard(tmp_path / "embeddings" / "part-00000.npy", np.ones((20, 16), dtype=np.float32) / 4)
+    _check_visible(tmp_path, [0], pairs=30, shard_size=20, dim=16)
+    with pytest.raises(IndexFormatError, match=r"1 \(first: part-00001.npy\).*copy every node's"):
+        _check_visible(tmp_path, [0, 1], pairs=30, shard_size=20, dim=16)
 
 
 # -- with a local Ray -------------------------------------------------------------------------------
