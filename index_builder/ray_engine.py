@@ -242,7 +242,7 @@ def encode_shards_with_ray(
     with _data_context():
         started, count, where = _connect(address, workers)
         by_worker: Counter[str] = Counter()
-        encoded = 0
+        encoded, pairs, busy = 0, 0, 0.0
         try:
             threads = str(CPUS_PER_WORKER)
             results = ray.data.from_arrow(blocks).map_batches(
@@ -266,7 +266,7 @@ def encode_shards_with_ray(
                     progress.advance(int(row["rows"]))
                     progress.shard_done()
                     by_worker[str(row["worker"])] += 1
-                    encoded += 1
+                    encoded, pairs, busy = encoded + 1, pairs + int(row["rows"]), busy + float(row["seconds"])
                     shards._maybe_crash(int(row["shard"]))  # the test hook, as in the local engine
             finally:
                 close = getattr(rows, "close", None)
@@ -287,5 +287,7 @@ def encode_shards_with_ray(
         "cpus_per_worker": CPUS_PER_WORKER,
         "nodes": len({w.rsplit(":", 1)[0] for w in by_worker}),
         "shards_by_worker": dict(sorted(by_worker.items())),
+        "worker_seconds": round(busy, 2),  # time actors spent in encode_shard (no start-up)
+        "pairs_per_worker_second": round(pairs / busy, 1) if busy else None,
     }
     return RayRun(encoded, info)

@@ -49,6 +49,11 @@ def _print_report(report: Any) -> None:
             f"ray: {ray['workers']} worker(s) on {ray['nodes']} node(s), Ray {ray['address']}; "
             f"shards per worker: {', '.join(str(v) for v in ray['shards_by_worker'].values())}"
         )
+        if ray.get("pairs_per_worker_second"):
+            out.print(
+                f"ray encoding: {ray['pairs_per_worker_second']:,} pairs/s per worker "
+                f"({ray['worker_seconds']:,} worker-seconds, start-up not counted)"
+            )
     d = report.durations
     out.print(
         f"time: candidates {_seconds(d['candidates'])}, encoding {_seconds(d['encode'])}, "
