@@ -52,7 +52,7 @@ def _print_report(report: Any) -> None:
         if ray.get("pairs_per_worker_second"):
             out.print(
                 f"ray encoding: {ray['pairs_per_worker_second']:,} pairs/s per worker "
-                f"({ray['worker_seconds']:,} worker-seconds, start-up not counted)"
+                f"({ray['worker_seconds']:,} s of encoding in all)"
             )
     d = report.durations
     out.print(
