@@ -21,9 +21,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from index_builder.candidates import all_pair_ids, knn_pair_ids
 from index_builder.defaults import DEFAULT_BATCH_SIZE, DEFAULT_K, DEFAULT_SHARD_SIZE, ENGINES
+from index_builder.encoder_spec import EncoderSpec
 from index_builder.faiss_build import build_faiss_index, write_index
 from index_builder.index_choice import (
     IndexPlan,
@@ -78,6 +80,7 @@ class BuildReport:
     shards_encoded: int = 0
     shards_reused: int = 0
     faiss: dict[str, Any] | None = None
+    ray: dict[str, Any] | None = None
     durations: dict[str, float] = field(default_factory=dict)
     estimates: dict[str, Any] | None = None
 
@@ -166,7 +169,7 @@ def _make_encoder(model: str | os.PathLike[str] | None, encoder: Any, dtype: str
     if encoder is not None:
         if model is not None:
             raise RelsearchError("give either model or encoder, not both")
-        return encoder
+        return encoder.create() if isinstance(encoder, EncoderSpec) else encoder
     from relsearch.encoding import RelationEncoder
 
     return RelationEncoder(model, dtype=dtype, batch_size=batch_size)
@@ -185,6 +188,31 @@ def _check_out_dir(out: Path, state: DirState, overwrite: bool) -> None:
             f"{str(out)!r} already holds a complete relsearch index ({what}); pass --overwrite to "
             "replace it, or choose another --out"
         )
+
+
+def _worker_spec(encoder: Any, enc: Any, dtype: str, batch_size: int) -> EncoderSpec:
+    """How Ray workers rebuild the driver's encoder: the given spec, or its model as resolved here."""
+    if isinstance(encoder, EncoderSpec):
+        return encoder
+    if encoder is not None:
+        raise RelsearchError(
+            "--engine ray builds the encoder inside each worker: pass model= or an "
+            "index_builder.encoder_spec.EncoderSpec, not an encoder object"
+        )
+    return EncoderSpec.relation_encoder(enc.describe()["model"], dtype=dtype, batch_size=batch_size)
+
+
+def _check_engine(engine: str, ray_address: str | None, workers: int | None) -> None:
+    if engine not in ENGINES:
+        raise RelsearchError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
+    if engine != "ray" and (ray_address is not None or workers is not None):
+        raise RelsearchError("--ray-address and --workers apply to --engine ray only")
+    if workers is not None and workers < 1:
+        raise RelsearchError(f"--workers must be at least 1, got {workers}")
+    if engine == "ray":
+        from index_builder.ray_engine import require_ray
+
+        require_ray()
 
 
 def _estimate(
@@ -229,6 +257,8 @@ def build_index(
     memory_budget: str | int | None = None,
     index_key: str | None = None,
     engine: str = "local",
+    ray_address: str | None = None,
+    workers: int | None = None,
     overwrite: bool = False,
     dry_run: bool = False,
     progress: bool = False,
@@ -240,13 +270,15 @@ def build_index(
     nearest words in both directions, or every ordered pair with ``all_pairs``) and ``pairs``
     (a TSV/CSV/Parquet file, or a list of pairs; extra columns are kept as metadata).
     ``encoder`` (anything with ``encode``, ``encode_words``, ``dim``, ``describe()`` and
-    ``fingerprint``) replaces loading ``model``. Raises ``RelsearchError`` on bad input and
+    ``fingerprint``) or an ``EncoderSpec`` replaces loading ``model``. ``engine="ray"`` encodes
+    on a Ray Data actor pool of ``workers`` actors (default: one per CPU), on a local Ray
+    instance or the cluster at ``ray_address``; it needs ``model`` or an ``EncoderSpec``, and
+    gives the same files as ``"local"``. Raises ``RelsearchError`` on bad input and
     never deletes an existing index unless ``overwrite``; ``KeyboardInterrupt`` leaves a
     resumable build. ``dry_run`` writes nothing and returns estimates.
     """
     t_start = time.perf_counter()
-    if engine not in ENGINES:
-        raise RelsearchError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
+    _check_engine(engine, ray_address, workers)
     for name, value in (("shard_size", shard_size), ("batch_size", batch_size)):
         if value < 1:
             raise RelsearchError(f"{name.replace('_', '-')} must be at least 1, got {value}")
@@ -261,6 +293,7 @@ def build_index(
     t0 = time.perf_counter()
     enc = _make_encoder(model, encoder, dtype, batch_size)
     describe = enc.describe()
+    spec = _worker_spec(encoder, enc, dtype, batch_size) if engine == "ray" else None
     durations["load_model"] = time.perf_counter() - t0
 
     resume = state is DirState.PARTIAL and not overwrite and not dry_run
@@ -281,8 +314,8 @@ def build_index(
         table = pairs_table(_candidate_table(inp, enc, k, batch_size))
     durations["candidates"] = time.perf_counter() - t0
     n = table.num_rows
-    heads, tails = table.column("head").to_pylist(), table.column("tail").to_pylist()
-    words = len(set(heads) | set(tails))
+    columns = [table.column(name).cast(pa.large_string()) for name in ("head", "tail")]
+    words = pc.count_distinct(pa.chunked_array(columns[0].chunks + columns[1].chunks)).as_py()
     shards = shard_count(n, shard_size)
     plan = plan_index(n, enc.dim, budget, index_key)
     report = BuildReport(str(out), dry_run, n, words, shards, inp.info, describe, plan.to_dict())
@@ -311,9 +344,19 @@ def build_index(
     with shard_progress(
         pairs=n, pairs_done=pairs_done, shards=shards, shards_done=len(done), enabled=progress
     ) as bar:
-        encoded = encode_missing_shards(
-            out, enc, heads, tails, shard_size=shard_size, batch_size=batch_size, done=done, progress=bar
-        )
+        if spec is not None:
+            from index_builder.ray_engine import ShardJob, encode_shards_with_ray
+
+            job = ShardJob(spec, enc.fingerprint, str(out.resolve()), n, shard_size, batch_size, enc.dim)
+            run = encode_shards_with_ray(
+                out, table, job, done=done, progress=bar, address=ray_address, workers=workers
+            )
+            encoded, report.ray = run.encoded, run.info
+        else:
+            heads, tails = table.column("head").to_pylist(), table.column("tail").to_pylist()
+            encoded = encode_missing_shards(
+                out, enc, heads, tails, shard_size=shard_size, batch_size=batch_size, done=done, progress=bar
+            )
     durations["encode"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -340,6 +383,8 @@ def build_index(
         "peak_rss_bytes": _peak_rss(),
         "host": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
+    if report.ray is not None:
+        build["ray"] = report.ray
     counts = {"pairs": n, "words": words, "shards": shards}
     write_manifest(
         out,

@@ -227,8 +227,8 @@ def test_argument_errors(tmp_path):
         build_index(tmp_path / "x", encoder=FakeEncoder())
     with pytest.raises(RelsearchError, match="exactly one"):
         build(tmp_path / "x", pairs=["a:b"])
-    with pytest.raises(RelsearchError, match="unknown engine 'ray'; available: local"):
-        build(tmp_path / "x", engine="ray")
+    with pytest.raises(RelsearchError, match="unknown engine 'dask'; available: local, ray"):
+        build(tmp_path / "x", engine="dask")
     with pytest.raises(RelsearchError, match="--all-pairs applies to a vocabulary"):
         build(tmp_path / "x", vocab=None, pairs=["a:b"], all_pairs=True)
     with pytest.raises(RelsearchError, match="either model or encoder"):

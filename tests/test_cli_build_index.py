@@ -153,8 +153,8 @@ def test_foreign_out_dir_and_usage_errors(tmp_path, vocab, tiny_model_dir):
     assert runner.invoke(app, ["build-index"]).exit_code == 2
     both = runner.invoke(app, ["build-index", str(vocab), "--pairs", str(vocab)])
     assert both.exit_code == 2 and "exactly one of VOCAB and --pairs" in both.stderr
-    engine = runner.invoke(app, ["build-index", str(vocab), "--engine", "ray", "--out", str(tmp_path / "x")])
-    assert engine.exit_code == 1 and "unknown engine 'ray'" in engine.stderr
+    engine = runner.invoke(app, ["build-index", str(vocab), "--engine", "dask", "--out", str(tmp_path / "x")])
+    assert engine.exit_code == 1 and "unknown engine 'dask'" in engine.stderr
 
 
 def test_ctrl_c_prints_how_to_resume_and_exits_130(tmp_path, vocab, tiny_model_dir, monkeypatch):

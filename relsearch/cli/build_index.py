@@ -43,6 +43,17 @@ def _print_report(report: Any) -> None:
     )
     if report.shards_reused:
         out.print(f"resumed: {report.shards_reused} shard(s) reused, {report.shards_encoded} encoded")
+    if report.ray and report.ray.get("workers"):
+        ray = report.ray
+        out.print(
+            f"ray: {ray['workers']} worker(s) on {ray['nodes']} node(s), Ray {ray['address']}; "
+            f"shards per worker: {', '.join(str(v) for v in ray['shards_by_worker'].values())}"
+        )
+        if ray.get("pairs_per_worker_second"):
+            out.print(
+                f"ray encoding: {ray['pairs_per_worker_second']:,} pairs/s per worker "
+                f"({ray['worker_seconds']:,} s of encoding in all)"
+            )
     d = report.durations
     out.print(
         f"time: candidates {_seconds(d['candidates'])}, encoding {_seconds(d['encode'])}, "
@@ -94,7 +105,20 @@ def build_index(
     index_key: Annotated[
         str | None, typer.Option(help="Force a FAISS factory string, e.g. 'IVF1024,SQ8'.")
     ] = None,
-    engine: Annotated[str, typer.Option(help="Where encoding runs: local.")] = "local",
+    engine: Annotated[
+        str, typer.Option(help="Where encoding runs: local (this process) or ray (a Ray Data actor pool).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="--engine ray: join the Ray cluster at this address (e.g. HEAD:6379, or auto). "
+            "Default: start a local Ray sized to this machine."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="--engine ray: encoder actors, 1 CPU each. Default: one per CPU of the cluster."),
+    ] = None,
     dtype: DtypeOpt = "float32",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print pair count, index type and estimates; write nothing.")
@@ -127,6 +151,8 @@ def build_index(
             memory_budget=memory_budget,
             index_key=index_key,
             engine=engine,
+            ray_address=ray_address,
+            workers=workers,
             overwrite=overwrite,
             dry_run=dry_run,
             progress=True,
