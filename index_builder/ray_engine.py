@@ -120,16 +120,23 @@ def _data_context() -> Iterator[None]:
     import ray.data
 
     ctx = ray.data.DataContext.get_current()
-    bars, wait = ctx.enable_progress_bars, ctx.wait_for_min_actors_s
-    ctx.enable_progress_bars, ctx.wait_for_min_actors_s = False, ACTOR_START_TIMEOUT_S
-    consoles = [h for h in logging.getLogger("ray.data").handlers if not isinstance(h, logging.FileHandler)]
+    wanted = {"enable_progress_bars": False, "wait_for_min_actors_s": ACTOR_START_TIMEOUT_S}
+    saved = {name: getattr(ctx, name) for name in wanted if hasattr(ctx, name)}  # older Rays lack some
+    for name in saved:
+        setattr(ctx, name, wanted[name])
+    consoles = [
+        h
+        for h in logging.getLogger("ray.data").handlers
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+    ]
     levels = [h.level for h in consoles]
     for handler in consoles:
         handler.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        ctx.enable_progress_bars, ctx.wait_for_min_actors_s = bars, wait
+        for name, value in saved.items():
+            setattr(ctx, name, value)
         for handler, level in zip(consoles, levels, strict=True):
             handler.setLevel(level)
 
