@@ -13,6 +13,7 @@ import numpy as np
 
 from relsearch.errors import DataFormatError
 from relsearch.pairs import Pair, parse_pair
+from relsearch.text_files import read_lines
 
 #: Anything that maps a list of pairs to unit-norm vectors ``(n, d)``.
 EncodeFn = Callable[[list[Pair]], np.ndarray]
@@ -54,13 +55,8 @@ class AnalogyResult:
 def load_analogy_questions(path: str | Path) -> list[AnalogyQuestion]:
     """Read JSONL lines ``{"stem": [a, b], "choice": [[c, d], ...], "answer": i, "prefix"?: s}``."""
     path = Path(path)
-    if not path.is_file():
-        raise DataFormatError(f"analogy file {str(path)!r} does not exist")
+    lines = read_lines(path, "analogy file")
     questions: list[AnalogyQuestion] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(f"{path}: not UTF-8 ({exc})") from exc
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue

@@ -9,6 +9,7 @@ import numpy as np
 
 from relsearch.errors import DataFormatError, InvalidPairError
 from relsearch.pairs import Pair, parse_pair
+from relsearch.text_files import read_lines
 
 SPLITS = ("train", "val", "test")
 
@@ -50,14 +51,9 @@ class LexicalRelationData:
 
 def load_split(path: Path) -> LabeledPairs:
     """Read one TSV split; malformed lines raise ``DataFormatError`` naming file and line."""
-    if not path.is_file():
-        raise DataFormatError(f"lexical relation file {str(path)!r} does not exist")
+    lines = read_lines(path, "lexical relation file")
     pairs: list[Pair] = []
     labels: list[str] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(f"{path}: not UTF-8 ({exc})") from exc
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
