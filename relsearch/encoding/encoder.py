@@ -16,6 +16,7 @@ import torch
 from relsearch.encoding.batching import length_sorted_batches, pad_batch
 from relsearch.encoding.loading import load_pretrained, quiet_transformers
 from relsearch.encoding.pooling import pool
+from relsearch.encoding.precision import autocast, fingerprint_tag, inference_module, resolve_dtype
 from relsearch.errors import RelsearchError
 from relsearch.pairs import Pair, PairLike, parse_pair
 from relsearch.progress import progress_bar
@@ -23,8 +24,6 @@ from relsearch.relbert_config import RelbertSettings, config_block, settings_fro
 from relsearch.templates import fill_template
 
 log = logging.getLogger("relsearch")
-
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
 def _is_single(pairs: object) -> bool:
@@ -57,8 +56,8 @@ class RelationEncoder:
         dtype: str = "float32",
         batch_size: int = 64,
     ) -> None:
-        if dtype not in DTYPES:
-            raise RelsearchError(f"unknown dtype {dtype!r}; valid: {', '.join(DTYPES)}")
+        self.device = torch.device(device or "cpu")
+        self.dtype = resolve_dtype(dtype, self.device)  # "auto" -> the concrete dtype used
         loaded = load_pretrained(model_name_or_path)
         self.source = loaded.source
         self.tokenizer = loaded.tokenizer
@@ -70,11 +69,10 @@ class RelationEncoder:
             max_length=max_length,
             word_weight=word_weight,
         )
-        self.device = torch.device(device or "cpu")
-        self.dtype = dtype
         self.batch_size = batch_size
         self.model.to(self.device)
         self._fingerprint: str | None = None
+        self._runner: torch.nn.Module | None = None
         self._warned_truncation = False
 
     # -- properties -------------------------------------------------------------------------
@@ -129,7 +127,7 @@ class RelationEncoder:
                 digest.update(name.encode())
                 digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
             digest.update(_tokenizer_identity(self.tokenizer).encode())
-            settings = {**config_block(self.settings), "dtype": self.dtype}
+            settings = {**config_block(self.settings), "dtype": fingerprint_tag(self.dtype)}
             digest.update(json.dumps(settings, sort_keys=True).encode())
             self._fingerprint = digest.hexdigest()[:32]
         return self._fingerprint
@@ -222,10 +220,16 @@ class RelationEncoder:
     def _forward(self, input_ids: np.ndarray, attention: np.ndarray, mask_id: int) -> np.ndarray:
         ids = torch.from_numpy(input_ids).to(self.device)
         att = torch.from_numpy(attention).to(self.device)
-        use_bf16 = self.dtype == "bfloat16"
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            hidden = self.model(input_ids=ids, attention_mask=att).last_hidden_state
+        with autocast(self.device, self.dtype):
+            hidden = self.runner(input_ids=ids, attention_mask=att).last_hidden_state
         return pool(hidden, ids, att, mask_id, self.aggregation).cpu().numpy()
+
+    @property
+    def runner(self) -> torch.nn.Module:
+        """The module that runs forward passes: the model, or its int8 copy (built on first use)."""
+        if self._runner is None:
+            self._runner = inference_module(self)
+        return self._runner
 
     def encode_words(self, words: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Unit vectors of single words (mean-pooled, no prompt): the candidate-pair signal."""
