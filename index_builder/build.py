@@ -262,7 +262,7 @@ def build_index(
     overwrite: bool = False,
     dry_run: bool = False,
     progress: bool = False,
-    dtype: str = "float32",
+    dtype: str = "auto",
 ) -> BuildReport:
     """Build (or resume, or estimate) a relsearch index in ``out_dir``.
 

@@ -105,3 +105,23 @@ def test_cpuinfo_flags(tmp_path):
     info.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_vnni\n\nprocessor\t: 1\nflags\t\t: fpu\n")
     assert cpuinfo_flags(info) == {"fpu", "avx512f", "avx512_vnni"}
     assert cpuinfo_flags(tmp_path / "missing") == frozenset()
+
+
+def test_cli_dtype_choices_match_the_library(tiny_model_dir, tiny_encoder):
+    import json
+    import typing
+
+    from typer.testing import CliRunner
+
+    from relsearch.cli.app import app
+    from relsearch.cli.options import Dtype
+
+    assert typing.get_args(Dtype) == precision.DTYPES
+    runner = CliRunner()
+    args = ["encode", "barista:coffee", "baker:bread", "-m", str(tiny_model_dir), "--json"]
+    result = runner.invoke(app, [*args, "--dtype", "int8"])
+    assert result.exit_code == 0, result.output
+    got = np.array([row["vector"] for row in json.loads(result.stdout)])
+    want = RelationEncoder(tiny_model_dir, dtype="int8").encode(["barista:coffee", "baker:bread"])
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert runner.invoke(app, [*args, "--dtype", "fp8"]).exit_code == 2

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from relsearch.cli.options import DtypeOpt
 from relsearch.cli.output import err, handle_errors, out, print_json
 from relsearch.cli.query_common import IndexOpt, JsonOpt, KOpt, MmapOpt, SepOpt, hit_table
 from relsearch.errors import InvalidPairError, RelsearchError
@@ -22,13 +23,15 @@ def parse_choices(text: str, sep: str) -> list[Pair]:
     return choices
 
 
-def _solve_choices(known: str, choices_text: str, model: str | None, sep: str, as_json: bool) -> None:
+def _solve_choices(
+    known: str, choices_text: str, model: str | None, dtype: str, sep: str, as_json: bool
+) -> None:
     stem = parse_pair(known, sep=sep)
     choices = parse_choices(choices_text, sep)
     from relsearch.encoding import RelationEncoder
     from relsearch.index.analogy_search import rank_choices
 
-    encoder = RelationEncoder(model)
+    encoder = RelationEncoder(model, dtype=dtype)
     vectors = encoder.encode([stem, *choices])
     hits = rank_choices(vectors[0], vectors[1:], choices)
     if as_json:
@@ -64,6 +67,7 @@ def analogy(
             "if not where its manifest says.",
         ),
     ] = None,
+    dtype: DtypeOpt = "float32",
     mmap: MmapOpt = False,
     sep: SepOpt = ":",
     as_json: JsonOpt = False,
@@ -77,7 +81,7 @@ def analogy(
     if choices is not None:
         if target is not None:
             raise typer.BadParameter("give either C:? / ?:D or --choices, not both", param_hint="TARGET")
-        _solve_choices(known, choices, model, sep, as_json)
+        _solve_choices(known, choices, model, dtype, sep, as_json)
         return
     if target is None:
         raise typer.BadParameter('give C:? or ?:D (or --choices "c:d,e:f")', param_hint="TARGET")

@@ -119,7 +119,7 @@ def build_index(
         int | None,
         typer.Option(help="--engine ray: encoder actors, 1 CPU each. Default: one per CPU of the cluster."),
     ] = None,
-    dtype: DtypeOpt = "float32",
+    dtype: DtypeOpt = "auto",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print pair count, index type and estimates; write nothing.")
     ] = False,

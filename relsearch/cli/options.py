@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -22,4 +22,12 @@ WordWeightOpt = Annotated[
         help="Override the model's word_difference_weight (0 = pure RelBERT prompt vectors).",
     ),
 ]
-DtypeOpt = Annotated[str, typer.Option(help="Inference precision: float32 or bfloat16.")]
+#: Inference precisions (relsearch.encoding.precision.DTYPES; repeated here so the CLI loads no torch).
+Dtype = Literal["auto", "float32", "bfloat16", "int8"]
+DtypeOpt = Annotated[
+    Dtype,
+    typer.Option(
+        help="Inference precision. auto: the fastest that keeps accuracy on this machine (int8 on CPUs "
+        "with VNNI/AMX, bfloat16 with bf16 units or a GPU, else float32).",
+    ),
+]
