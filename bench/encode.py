@@ -2,19 +2,26 @@
 
 Reference method (as in the relbert package): every prompt padded to 64 tokens, float32,
 fixed batches in input order, hidden states summed over the selected tokens. relsearch:
-``RelationEncoder.encode`` (length-sorted batches, dynamic padding, chosen dtype). Rounds
-alternate between the two to cancel machine drift; rates are medians over rounds. The run also
-measures this machine's bfloat16 matmul throughput and reports relsearch's achieved fraction.
+``RelationEncoder.encode`` (deduplicated prompts, length-sorted batches, dynamic padding, the
+chosen dtype; ``auto`` resolves to int8 on a CPU with VNNI and no bf16 units). Each round runs
+every method once, in turn, so machine drift hits all alike; rates are medians over rounds.
 
-    python bench/encode.py [--model M] [--pairs 2000] [--rounds 3] [--dtype bfloat16] [--json]
+The run also measures this machine's matmul peaks (float32, bfloat16 and int8 GEMMs of
+2048^3, best of several) and reports relsearch's achieved GFLOP/s (2 x linear-layer parameters
+x tokens actually computed, padding included) as a fraction of the peak of the precision it
+used, and of the bfloat16 peak.
 
-The last line with --json is one JSON object.
+    python bench/encode.py [--model M] [--pairs 1000] [--rounds 3] [--dtype auto]
+                           [--also float32] [--threads N] [--json]
+
+A human table first; with --json the last line is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -29,30 +36,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from relsearch import RelationEncoder
 from relsearch.default_model import DATA_DIR
+from relsearch.encoding.batching import length_sorted_batches
+from relsearch.encoding.cpu_features import cpu_features
 from relsearch.encoding.pooling import pool
 from relsearch.templates import fill_template
 
+REFERENCE_LENGTH = 64
+
 
 def sample_pairs(n: int, seed: int = 0) -> list[tuple[str, str]]:
-    """``n`` distinct ordered pairs of words from the default vocabulary (or the analogy data)."""
-    vocab = DATA_DIR / "vocab.txt"
-    if vocab.exists():
-        words = [w.strip() for w in vocab.read_text().splitlines() if w.strip() and not w.startswith("#")]
-    else:
-        words = sorted(
-            {
-                w
-                for line in (DATA_DIR / "analogy" / "bats" / "test.jsonl").read_text().splitlines()
-                for pair in json.loads(line)["choice"]
-                for w in pair
-            }
-        )
+    """``n`` distinct ordered pairs of words from the default vocabulary, in random order."""
+    words = [
+        w.strip()
+        for w in (DATA_DIR / "vocab.txt").read_text(encoding="utf-8").splitlines()
+        if w.strip() and not w.startswith("#")
+    ]
     rng = random.Random(seed)
-    pairs: set[tuple[str, str]] = set()
+    pairs: dict[tuple[str, str], None] = {}
     while len(pairs) < n:
         h, t = rng.sample(words, 2)
-        pairs.add((h, t))
-    return sorted(pairs)
+        pairs[(h, t)] = None
+    return list(pairs)
 
 
 @torch.inference_mode()
@@ -63,93 +67,176 @@ def reference_encode(encoder: RelationEncoder, pairs: list[tuple[str, str]], bat
     for i in range(0, len(pairs), batch_size):
         chunk = pairs[i : i + batch_size]
         prompts = [fill_template(encoder.template, h, t, tok.mask_token) for h, t in chunk]
-        enc = tok(prompts, padding="max_length", max_length=64, truncation=True, return_tensors="pt")
+        enc = tok(
+            prompts, padding="max_length", max_length=REFERENCE_LENGTH, truncation=True, return_tensors="pt"
+        )
         hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
-        mask_id = tok.mask_token_id
-        out.append(pool(hidden, enc["input_ids"], enc["attention_mask"], mask_id, encoder.aggregation))
+        out.append(
+            pool(hidden, enc["input_ids"], enc["attention_mask"], tok.mask_token_id, encoder.aggregation)
+        )
     vecs = torch.cat(out).numpy()
     return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
 
 
-def bf16_matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """Measured bfloat16 GEMM throughput (GFLOP/s) on this machine, best of a few runs."""
-    a = torch.randn(n, n, dtype=torch.bfloat16)
-    b = torch.randn(n, n, dtype=torch.bfloat16)
-    torch.matmul(a, b)
+def matmul_peak_gflops(kind: str, n: int = 2048, repeats: int = 5, trials: int = 3) -> float:
+    """Best measured GEMM throughput (GFLOP/s) of ``n^3`` for float32, bfloat16 or int8."""
+    if kind == "int8":
+        a = torch.randint(-127, 128, (n, n), dtype=torch.int8)
+        b = torch.randint(-127, 128, (n, n), dtype=torch.int8)
+        op = torch._int_mm
+    else:
+        dtype = torch.float32 if kind == "float32" else torch.bfloat16
+        a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+        op = torch.matmul
+    op(a, b)
     best = float("inf")
-    for _ in range(3):
+    for _ in range(trials):
         start = time.perf_counter()
         for _ in range(repeats):
-            torch.matmul(a, b)
+            op(a, b)
         best = min(best, (time.perf_counter() - start) / repeats)
     return 2 * n**3 / best / 1e9
 
 
-def model_flops_per_token(encoder: RelationEncoder) -> float:
-    """2 x non-embedding parameters: the matmul FLOPs one token costs in a forward pass."""
-    params = sum(p.numel() for n, p in encoder.model.named_parameters() if "embeddings" not in n)
-    return 2.0 * params
+def linear_flops_per_token(model: torch.nn.Module) -> float:
+    """2 x the weights of the encoder's linear layers: the matmul FLOPs of one token."""
+    return 2.0 * sum(
+        m.weight.numel()
+        for name, m in model.named_modules()
+        if isinstance(m, torch.nn.Linear) and not name.startswith("pooler")
+    )
+
+
+def computed_tokens(
+    encoder: RelationEncoder, pairs: list[tuple[str, str]], batch_size: int
+) -> tuple[int, int]:
+    """(real tokens, tokens computed with relsearch's length-sorted dynamic padding)."""
+    prompts = [encoder.prompt(p) for p in dict.fromkeys(pairs)]
+    lengths = [len(r) for r in encoder.tokenizer(prompts)["input_ids"]]
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in length_sorted_batches(lengths, batch_size))
+    return sum(lengths), padded
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--model", default=None, help="model spec (default: relsearch's default model)")
+    parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--dtype", default="bfloat16")
+    parser.add_argument("--dtype", default="auto", help="relsearch's dtype (default auto)")
+    parser.add_argument("--also", nargs="*", default=[], help="more relsearch dtypes to time, e.g. float32")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     pairs = sample_pairs(args.pairs)
     ours = RelationEncoder(args.model, dtype=args.dtype, batch_size=args.batch_size)
-    ref_rates, our_rates = [], []
-    ours.encode(pairs[:64])  # warm-up (allocator, oneDNN kernels)
-    reference_encode(ours, pairs[:64], args.batch_size)
+    t0 = time.perf_counter()
+    ours.runner  # noqa: B018  (builds the int8 model: a one-off cost, reported apart)
+    setup_s = time.perf_counter() - t0
+    arms: dict[str, RelationEncoder] = {ours.dtype: ours}
+    for dtype in args.also:
+        enc = RelationEncoder(args.model, dtype=dtype, batch_size=args.batch_size)
+        arms.setdefault(enc.dtype, enc)
+
+    def reference() -> np.ndarray:
+        return reference_encode(ours, pairs, args.batch_size)
+
+    runs = {"reference": reference, **{d: (lambda e=e: e.encode(pairs)) for d, e in arms.items()}}
+    # warm-up: allocator, oneDNN kernels
+    reference_encode(ours, pairs[: args.batch_size], args.batch_size)
+    for enc in arms.values():
+        enc.encode(pairs[: args.batch_size])
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    vectors: dict[str, np.ndarray] = {}
     for _ in range(args.rounds):
-        start = time.perf_counter()
-        ref_vecs = reference_encode(ours, pairs, args.batch_size)
-        ref_rates.append(len(pairs) / (time.perf_counter() - start))
-        start = time.perf_counter()
-        our_vecs = ours.encode(pairs)
-        our_rates.append(len(pairs) / (time.perf_counter() - start))
-    ref_rate, our_rate = statistics.median(ref_rates), statistics.median(our_rates)
-    cosine = float((ref_vecs * our_vecs).sum(1).min())
-    tokens = sum(
-        len(r)
-        for r in ours.tokenizer(
-            [fill_template(ours.template, h, t, ours.tokenizer.mask_token) for h, t in pairs]
-        )["input_ids"]
-    )
-    peak = bf16_matmul_gflops()
-    achieved = model_flops_per_token(ours) * tokens / len(pairs) * our_rate / 1e9
+        for name, run in runs.items():
+            start = time.perf_counter()
+            vectors[name] = run()
+            rates[name].append(len(pairs) / (time.perf_counter() - start))
+    rate = {name: statistics.median(r) for name, r in rates.items()}
+
+    real, padded = computed_tokens(ours, pairs, args.batch_size)
+    per_token = linear_flops_per_token(ours.model)
+    peaks = {kind: matmul_peak_gflops(kind) for kind in ("float32", "bfloat16", "int8")}
+    used_peak = peaks[ours.dtype]
+    achieved = {
+        name: per_token * padded / len(pairs) * r / 1e9 for name, r in rate.items() if name != "reference"
+    }
+    achieved["reference"] = per_token * REFERENCE_LENGTH * rate["reference"] / 1e9
+    ref_vecs = vectors["reference"]
+    cosine = {name: float((ref_vecs * v).sum(1).min()) for name, v in vectors.items() if name != "reference"}
+    main_rate = rate[ours.dtype]
     result = {
         "model": ours.source,
         "pairs": len(pairs),
         "rounds": args.rounds,
         "batch_size": args.batch_size,
-        "relsearch_dtype": args.dtype,
-        "mean_tokens_per_prompt": round(tokens / len(pairs), 1),
-        "reference_pairs_per_s": round(ref_rate, 1),
-        "relsearch_pairs_per_s": round(our_rate, 1),
-        "speedup": round(our_rate / ref_rate, 2),
-        "min_cosine_vs_reference": round(cosine, 6),
-        "bf16_matmul_gflops": round(peak, 1),
-        "relsearch_gflops": round(achieved, 1),
-        "fraction_of_bf16_peak": round(achieved / peak, 3),
+        "relsearch_dtype": ours.dtype,
+        "requested_dtype": args.dtype,
+        "int8_setup_s": round(setup_s, 2),
+        "mean_tokens_per_prompt": round(real / len(pairs), 2),
+        "computed_tokens_per_prompt": round(padded / len(pairs), 2),
+        "reference_pairs_per_s": round(rate["reference"], 2),
+        "relsearch_pairs_per_s": round(main_rate, 2),
+        "speedup": round(main_rate / rate["reference"], 2),
+        "pairs_per_s": {name: round(r, 2) for name, r in rate.items()},
+        "pairs_per_s_all_rounds": {name: [round(x, 2) for x in r] for name, r in rates.items()},
+        "min_cosine_vs_reference": {name: round(c, 6) for name, c in cosine.items()},
+        "matmul_peak_gflops": {k: round(v, 1) for k, v in peaks.items()},
+        "achieved_gflops": {k: round(v, 1) for k, v in achieved.items()},
+        "fraction_of_own_precision_peak": round(achieved[ours.dtype] / used_peak, 3),
+        "fraction_of_bf16_peak": round(achieved[ours.dtype] / peaks["bfloat16"], 3),
+        "fraction_of_fp32_peak": round(achieved[ours.dtype] / peaks["float32"], 3),
         "torch_threads": torch.get_num_threads(),
-        "cpu": platform.processor() or platform.machine(),
+        "torch": torch.__version__,
+        "cpu": _cpu_name(),
+        "cpu_features": cpu_features().to_dict(),
+        "cpus": os.cpu_count(),
     }
-    print(f"{'method':<44}{'pairs/s':>10}")
-    print(f"{'reference (pad 64, fp32, fixed batches)':<44}{ref_rate:>10.1f}")
-    print(f"{'relsearch (sorted, dynamic pad, ' + args.dtype + ')':<44}{our_rate:>10.1f}")
-    print(f"speedup {result['speedup']}x; min cosine to reference vectors {cosine:.6f}")
-    print(
-        f"bf16 matmul peak {peak:.0f} GFLOP/s; relsearch achieves {achieved:.0f} GFLOP/s "
-        f"({100 * achieved / peak:.0f}% of peak)"
-    )
+    _print_table(result, rate, achieved, peaks, cosine)
     if args.json:
         print(json.dumps(result))
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _print_table(
+    r: dict, rate: dict[str, float], achieved: dict[str, float], peaks: dict[str, float], cos: dict
+) -> None:
+    print(
+        f"{r['model']}, {r['pairs']} pairs, batch {r['batch_size']}, {r['rounds']} rounds, "
+        f"{r['torch_threads']} threads, {r['cpu']}"
+    )
+    print(
+        f"tokens per prompt: {r['mean_tokens_per_prompt']} real, {r['computed_tokens_per_prompt']} computed "
+        f"(reference: {REFERENCE_LENGTH})"
+    )
+    print(f"{'method':<46}{'pairs/s':>9}{'speedup':>9}{'GFLOP/s':>9}{'min cos':>10}")
+    ref = rate["reference"]
+    label = "reference (pad 64, float32, fixed batches)"
+    print(f"{label:<46}{ref:>9.1f}{1.0:>9.2f}{achieved['reference']:>9.0f}")
+    for name, value in rate.items():
+        if name == "reference":
+            continue
+        label = f"relsearch (sorted, dynamic padding, {name})"
+        print(f"{label:<46}{value:>9.1f}{value / ref:>9.2f}{achieved[name]:>9.0f}{cos[name]:>10.5f}")
+    print("matmul peaks (2048^3 GEMM): " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in peaks.items()))
+    print(
+        f"relsearch ({r['relsearch_dtype']}): {r['fraction_of_own_precision_peak']:.0%} of the "
+        f"{r['relsearch_dtype']} peak, {r['fraction_of_bf16_peak']:.0%} of the bfloat16 peak, "
+        f"{r['fraction_of_fp32_peak']:.0%} of the float32 peak; speedup {r['speedup']}x"
+    )
 
 
 if __name__ == "__main__":
