@@ -199,7 +199,10 @@ def _worker_spec(encoder: Any, enc: Any, dtype: str, batch_size: int) -> Encoder
             "--engine ray builds the encoder inside each worker: pass model= or an "
             "index_builder.encoder_spec.EncoderSpec, not an encoder object"
         )
-    return EncoderSpec.relation_encoder(enc.describe()["model"], dtype=dtype, batch_size=batch_size)
+    described = enc.describe()  # the resolved dtype: workers must not resolve "auto" on their own CPUs
+    return EncoderSpec.relation_encoder(
+        described["model"], dtype=described.get("dtype", dtype), batch_size=batch_size
+    )
 
 
 def _check_engine(engine: str, ray_address: str | None, workers: int | None) -> None:
