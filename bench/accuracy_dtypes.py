@@ -6,7 +6,7 @@
 Every dtype encodes the same distinct pairs of all sets once (U2 + BATS test: 6,446 pairs;
 about 2 minutes per dtype for MPNet-base on 2 cores at int8, 4 at float32). Prints a table, then
 one JSON line: accuracies (in points), each dtype's difference to float32, the cosine of its
-vectors to float32's, and ``ok`` (every difference within --tolerance points).
+vectors to float32's, how many answers changed, and ``ok`` (every difference within --tolerance points).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def main() -> None:
     questions = {name: load_analogy_questions(analogy_path(name, args.split)) for name in args.sets}
     pairs = distinct_pairs(questions.values())
     accuracy: dict[str, dict[str, float]] = {}
+    predictions: dict[str, dict[str, list[int]]] = {}
     vectors: dict[str, np.ndarray] = {}
     seconds: dict[str, float] = {}
     source = None
@@ -52,6 +53,7 @@ def main() -> None:
         cached = dict(zip(pairs, vectors[encoder.dtype], strict=True))
         results = evaluate_analogy_sets(questions, lambda ps, c=cached: np.stack([c[p] for p in ps]))
         accuracy[encoder.dtype] = {name: 100 * r.accuracy for name, r in results.items()}
+        predictions[encoder.dtype] = {name: r.predictions for name, r in results.items()}
         took = seconds[encoder.dtype]
         print(f"{encoder.dtype}: encoded {len(pairs)} pairs in {took:.0f} s", file=sys.stderr)
 
@@ -65,6 +67,11 @@ def main() -> None:
         for d, v in vectors.items()
         if d != "float32"
     }
+    changed = {
+        d: {n: sum(a != b for a, b in zip(p[n], predictions["float32"][n], strict=True)) for n in p}
+        for d, p in predictions.items()
+        if d != "float32"
+    }
     ok = all(abs(x) <= args.tolerance for per_set in delta.values() for x in per_set.values())
 
     print(f"{source}, {args.split} split, {len(pairs)} distinct pairs")
@@ -75,6 +82,7 @@ def main() -> None:
         print(f"{d:<10}" + "".join(f"{acc[n]:>10.2f}" for n in args.sets) + f"{rate:>10.1f}" + cos)
         if d in delta:
             print(f"{'  diff':<10}" + "".join(f"{delta[d][n]:>+10.2f}" for n in args.sets))
+            print(f"{'  changed':<10}" + "".join(f"{changed[d][n]:>10d}" for n in args.sets) + "  answers")
     print(f"within {args.tolerance} points of float32: {'yes' if ok else 'NO'}")
     print(
         json.dumps(
@@ -84,6 +92,8 @@ def main() -> None:
                 "pairs": len(pairs),
                 "accuracy_points": accuracy,
                 "difference_to_float32_points": delta,
+                "questions": {n: len(q) for n, q in questions.items()},
+                "changed_answers": changed,
                 "cosine_to_float32": cosine,
                 "pairs_per_s": {d: round(len(pairs) / s, 2) for d, s in seconds.items()},
                 "tolerance_points": args.tolerance,

@@ -28,14 +28,12 @@ def _centred_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
 
 
-@pytest.mark.parametrize("fbgemm", [True, False])
-def test_int8_linear_is_close_and_outlier_tokens_stay_local(fbgemm):
+def test_int8_linear_is_close_and_outlier_tokens_stay_local():
     torch.manual_seed(0)
     linear = torch.nn.Linear(64, 48)
     x = torch.randn(3, 20, 64)
     x[1, 7, 5] = 300.0  # one token with a massive activation, as in real encoders
-    layer = Int8Linear(linear, x.abs().reshape(-1, 64).amax(0), fbgemm=fbgemm)
-    assert layer.kernel == ("fbgemm" if fbgemm else "int_mm")
+    layer = Int8Linear(linear, x.abs().reshape(-1, 64).amax(0))
     with torch.no_grad():
         want, got = linear(x), layer(x)
     assert got.shape == want.shape and got.dtype == torch.float32
@@ -61,8 +59,7 @@ def test_int8_vectors_do_not_depend_on_batching(tiny_model_dir):
     enc = RelationEncoder(tiny_model_dir, dtype="int8")
     whole = enc.encode(PAIRS, batch_size=len(PAIRS))
     one_by_one = enc.encode(PAIRS[::-1], batch_size=1)[::-1]
-    # per-token scales: a row's codes hardly depend on its batch (FBGEMM's zero point does a little)
-    np.testing.assert_allclose(one_by_one, whole, atol=1e-4)
+    np.testing.assert_allclose(one_by_one, whole, atol=2e-5)  # per-token scales: rows are independent
 
 
 def test_float32_runs_the_model_itself(tiny_encoder):

@@ -18,15 +18,12 @@ int32 matmul (``torch._int_mm``), and the result is rescaled to float32. Everyth
 from __future__ import annotations
 
 import copy
-import warnings
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 import torch
 from torch import nn
-
-from relsearch.encoding.cpu_features import cpu_features
 
 #: Names the recipe in encoder fingerprints: a change here changes the vectors.
 RECIPE = "w8a8-smoothquant-a0.5-per-token-v1"
@@ -54,30 +51,14 @@ CALIBRATION_PAIRS = (
 )  # fmt: skip
 
 
-def _pack_for_fbgemm(q: torch.Tensor, w_scale: torch.Tensor) -> Any | None:
-    """FBGEMM/oneDNN-packed int8 weights for ``quantized.linear_dynamic``, or None where unavailable."""
-    try:
-        with warnings.catch_warnings():  # quantized tensors are deprecated, but the kernels are the fastest
-            warnings.simplefilter("ignore")
-            zeros = torch.zeros(len(w_scale), dtype=torch.long)
-            qweight = torch._make_per_channel_quantized_tensor(q, w_scale.double(), zeros, 0)
-            return torch.ops.quantized.linear_prepack(qweight, None)
-    except (AttributeError, RuntimeError):
-        return None
-
-
 class Int8Linear(nn.Module):
     """``nn.Linear`` replacement: SmoothQuant scales, int8 weights per channel, int8 tokens per row.
 
-    Kernel: ``quantized.linear_dynamic`` (FBGEMM, VNNI) on rows scaled to max |x| = 1 (so its
-    one activation scale is in effect a per-token scale), the row scales put back afterwards;
-    where that op is missing, ``torch._int_mm`` on rows quantised one by one. Both compute the
-    same recipe; they differ in rounding details, as float32 kernels of different CPUs do.
+    Each row (token) is quantised on its own, so a pair's vector does not depend on the other
+    pairs of its batch. ``torch._int_mm`` runs the int8 GEMM (oneDNN, VNNI where present).
     """
 
-    def __init__(
-        self, linear: nn.Linear, act_max: torch.Tensor, alpha: float = ALPHA, *, fbgemm: bool = True
-    ) -> None:
+    def __init__(self, linear: nn.Linear, act_max: torch.Tensor, alpha: float = ALPHA) -> None:
         super().__init__()
         weight = linear.weight.detach().float()
         self.in_features, self.out_features = linear.in_features, linear.out_features
@@ -90,14 +71,7 @@ class Int8Linear(nn.Module):
         self.register_buffer("w_scale", w_scale.contiguous())
         bias = linear.bias.detach().float() if linear.bias is not None else torch.zeros(self.out_features)
         self.register_buffer("bias", bias.contiguous())
-        self.packed = _pack_for_fbgemm(q, w_scale) if fbgemm else None
-        # without int8 dot-product units FBGEMM's u8 x s8 pairs can saturate int16: use 7-bit activations
-        self.reduce_range = not cpu_features().int8_dot
-        self.register_buffer("w_int8", None if self.packed is not None else q.t().contiguous())
-
-    @property
-    def kernel(self) -> str:
-        return "fbgemm" if self.packed is not None else "int_mm"
+        self.register_buffer("w_int8", q.t().contiguous())  # (in, out): _int_mm's right operand
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         lead = x.shape[:-1]
@@ -105,17 +79,13 @@ class Int8Linear(nn.Module):
         # max |x| per row: amax and amin are each ~5x faster than abs().amax() or vector_norm(inf)
         scale = torch.maximum(rows.amax(dim=1, keepdim=True), -rows.amin(dim=1, keepdim=True))
         scale.clamp_(min=1e-8)
-        if self.packed is not None:
-            out = torch.ops.quantized.linear_dynamic(rows.div_(scale), self.packed, self.reduce_range)
-            out = torch.addcmul(self.bias, out, scale)
-        else:
-            q = rows.mul_(QMAX / scale).round_().to(torch.int8)
-            acc = torch._int_mm(q, self.w_int8)
-            out = torch.addcmul(self.bias, acc, (scale / QMAX) * self.w_scale)
+        q = rows.mul_(QMAX / scale).round_().to(torch.int8)
+        acc = torch._int_mm(q, self.w_int8)
+        out = torch.addcmul(self.bias, acc, (scale / QMAX) * self.w_scale)
         return out.reshape(*lead, self.out_features)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, int8 ({self.kernel})"
+        return f"in_features={self.in_features}, out_features={self.out_features}, int8"
 
 
 def _linear_names(model: nn.Module) -> list[str]:
