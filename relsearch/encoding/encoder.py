@@ -17,6 +17,7 @@ from relsearch.encoding.batching import length_sorted_batches, pad_batch
 from relsearch.encoding.loading import load_pretrained, quiet_transformers
 from relsearch.encoding.pooling import pool
 from relsearch.encoding.precision import autocast, fingerprint_tag, inference_module, resolve_dtype
+from relsearch.encoding.word_cache import WordVectorCache
 from relsearch.errors import RelsearchError
 from relsearch.pairs import Pair, PairLike, parse_pair
 from relsearch.progress import progress_bar
@@ -73,6 +74,7 @@ class RelationEncoder:
         self.model.to(self.device)
         self._fingerprint: str | None = None
         self._runner: torch.nn.Module | None = None
+        self._word_cache = WordVectorCache(self.encode_words)
         self._warned_truncation = False
 
     # -- properties -------------------------------------------------------------------------
@@ -209,7 +211,7 @@ class RelationEncoder:
         """
         words = sorted({w for pair in pairs for w in pair})
         index = {w: i for i, w in enumerate(words)}
-        word_vectors = self.encode_words(words)
+        word_vectors = self._word_cache.get(words)
         heads = word_vectors[[index[h] for h, _ in pairs]]
         tails = word_vectors[[index[t] for _, t in pairs]]
         offsets = _unit_rows(tails - heads)
