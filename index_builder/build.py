@@ -49,6 +49,7 @@ from index_builder.shards import (
     shard_range,
 )
 from index_builder.vocab import Vocabulary, read_vocab, vocab_from_words
+from index_builder.word_model import RELATION_MODEL, resolve_word_model, word_vectors
 from relsearch.errors import IndexFormatError, RelsearchError
 from relsearch.index.format import (
     EMBEDDINGS_DIR,
@@ -62,7 +63,7 @@ from relsearch.pairs import PairLike
 log = logging.getLogger("relsearch")
 
 #: Names the candidate method in the input fingerprint: a change of method is a change of input.
-CANDIDATE_METHOD = "word-vector-knn-v1"
+CANDIDATE_METHOD = "word-vector-knn-v2"
 
 
 @dataclass
@@ -111,6 +112,7 @@ def _read_input(
     pairs: str | os.PathLike[str] | Iterable[PairLike] | None,
     k: int,
     all_pairs: bool,
+    word_model: str,
 ) -> _Input:
     if (vocab is None) == (pairs is None):
         raise RelsearchError("give exactly one of a vocabulary (VOCAB) and a pairs file (--pairs)")
@@ -120,7 +122,7 @@ def _read_input(
         elif k < 1:
             raise RelsearchError(f"--k must be at least 1, got {k}")
         words = read_vocab(vocab) if isinstance(vocab, str | os.PathLike) else vocab_from_words(vocab)
-        key = f"{words.fingerprint}|{CANDIDATE_METHOD}|k={k}|all={all_pairs}"
+        key = f"{words.fingerprint}|{CANDIDATE_METHOD}|k={k}|all={all_pairs}|words={word_model}"
         info = {
             "kind": "vocab",
             "source": words.source,
@@ -129,10 +131,11 @@ def _read_input(
             "duplicates_dropped": words.duplicates,
             "k": None if all_pairs else k,
             "all_pairs": all_pairs,
+            "word_model": None if all_pairs else word_model,
             "candidates": "all ordered pairs"
             if all_pairs
-            else f"{CANDIDATE_METHOD}: k nearest words by "
-            "cosine of mean-pooled single-word vectors of the encoder's transformer, both directions",
+            else f"{CANDIDATE_METHOD}: k nearest words by cosine of mean-pooled single-word vectors "
+            f"of {_word_model_name(word_model)}, both directions",
         }
         if all_pairs:
             all_pair_ids(len(words.words))  # refuses too large a vocabulary before any model loads
@@ -151,7 +154,11 @@ def _read_input(
     return _Input(info, pairs=table)
 
 
-def _candidate_table(inp: _Input, encoder: PairEncoder, k: int, batch_size: int) -> pa.Table:
+def _word_model_name(word_model: str) -> str:
+    return "the relation model's transformer" if word_model == RELATION_MODEL else word_model
+
+
+def _candidate_table(inp: _Input, encoder: PairEncoder, k: int, batch_size: int, dtype: str) -> pa.Table:
     """``head``/``tail`` (+ metadata) table, without ids."""
     if inp.pairs is not None:
         return inp.pairs.table
@@ -160,7 +167,13 @@ def _candidate_table(inp: _Input, encoder: PairEncoder, k: int, batch_size: int)
     if inp.info["all_pairs"]:
         heads, tails = all_pair_ids(len(words))
     else:
-        vectors = encoder.encode_words(inp.vocab.words, batch_size=max(batch_size, 128))
+        vectors = word_vectors(
+            inp.vocab.words,
+            inp.info["word_model"],
+            encoder,
+            dtype=getattr(encoder, "dtype", dtype),
+            batch_size=max(batch_size, 128),
+        )
         heads, tails = knn_pair_ids(vectors, k)
     return pa.table({"head": words.take(pa.array(heads)), "tail": words.take(pa.array(tails))})
 
@@ -266,6 +279,7 @@ def build_index(
     dry_run: bool = False,
     progress: bool = False,
     dtype: str = "auto",
+    word_model: str | None = None,
 ) -> BuildReport:
     """Build (or resume, or estimate) a relsearch index in ``out_dir``.
 
@@ -273,7 +287,8 @@ def build_index(
     nearest words in both directions, or every ordered pair with ``all_pairs``) and ``pairs``
     (a TSV/CSV/Parquet file, or a list of pairs; extra columns are kept as metadata).
     ``encoder`` (anything with ``encode``, ``encode_words``, ``dim``, ``describe()`` and
-    ``fingerprint``) or an ``EncoderSpec`` replaces loading ``model``. ``engine="ray"`` encodes
+    ``fingerprint``) or an ``EncoderSpec`` replaces loading ``model``. ``word_model`` picks candidate
+    pairs (see :mod:`index_builder.word_model`; default: a delta model's base model). ``engine="ray"`` encodes
     on a Ray Data actor pool of ``workers`` actors (default: one per CPU), on a local Ray
     instance or the cluster at ``ray_address``; it needs ``model`` or an ``EncoderSpec``, and
     gives the same files as ``"local"``. Raises ``RelsearchError`` on bad input and
@@ -287,7 +302,7 @@ def build_index(
             raise RelsearchError(f"{name.replace('_', '-')} must be at least 1, got {value}")
     budget = parse_memory(memory_budget)
     out = Path(out_dir)
-    inp = _read_input(vocab, pairs, k, all_pairs)
+    inp = _read_input(vocab, pairs, k, all_pairs, resolve_word_model(word_model, model, encoder))
     state = inspect_out_dir(out)
     if not dry_run:
         _check_out_dir(out, state, overwrite)
@@ -314,7 +329,7 @@ def build_index(
         table = read_pairs(out / PAIRS_FILE)
     else:
         _say(f"input: {inp.info['source']} ({inp.info['kind']})", progress)
-        table = pairs_table(_candidate_table(inp, enc, k, batch_size))
+        table = pairs_table(_candidate_table(inp, enc, k, batch_size, dtype))
     durations["candidates"] = time.perf_counter() - t0
     n = table.num_rows
     columns = [table.column(name).cast(pa.large_string()) for name in ("head", "tail")]

@@ -181,7 +181,7 @@ def test_ctrl_c_prints_how_to_resume_and_exits_130(tmp_path, vocab, tiny_model_d
 def test_kill_9_then_resume_equals_a_clean_build(tmp_path, vocab, tiny_model_dir, tiny_encoder):
     out = tmp_path / "idx"
     cmd = [sys.executable, "-m", "relsearch", "build-index", str(vocab), "--out", str(out)]
-    cmd += ["-m", str(tiny_model_dir), "--k", "3", "--shard-size", "6", "--json"]
+    cmd += ["-m", str(tiny_model_dir), "--k", "3", "--shard-size", "6", "--dtype", "float32", "--json"]
     env = {**os.environ, shards_module.CRASH_ENV: "1:kill"}
     killed = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr

@@ -120,6 +120,15 @@ def build_index(
         typer.Option(help="--engine ray: encoder actors, 1 CPU each. Default: one per CPU of the cluster."),
     ] = None,
     dtype: DtypeOpt = "auto",
+    word_model: Annotated[
+        str | None,
+        typer.Option(
+            "--word-model",
+            help="Model whose single-word vectors pick a vocabulary's candidate pairs. Default: the "
+            "base model of a delta model (the default model's base), else the relation model itself; "
+            "'relation-model' forces the latter.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print pair count, index type and estimates; write nothing.")
     ] = False,
@@ -157,6 +166,7 @@ def build_index(
             dry_run=dry_run,
             progress=True,
             dtype=dtype,
+            word_model=word_model,
         )
     except KeyboardInterrupt:
         raise _interrupted(target) from None

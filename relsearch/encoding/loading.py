@@ -69,6 +69,17 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise ModelLoadError(f"cannot read {path}: {exc}") from exc
 
 
+def delta_base_spec(spec: str | os.PathLike[str] | None) -> str | None:
+    """The base model spec a delta directory builds on (reads one JSON file), or None."""
+    _, local_dir = resolve_spec(spec)
+    if local_dir is None or not (local_dir / DELTA_FILE).exists():
+        return None
+    base = _read_json(local_dir / DELTA_FILE).get("base")
+    if not isinstance(base, str):
+        raise ModelLoadError(f"{local_dir / DELTA_FILE} names no base model")
+    return base
+
+
 def _load_delta(local_dir: Path) -> tuple[Any, Any]:
     """Load a base model and overwrite the tensors a delta directory ships."""
     from safetensors.torch import load_file

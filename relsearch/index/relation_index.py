@@ -159,7 +159,8 @@ class RelationIndex:
         ``vocab``: words (a file or a list) to draw candidate pairs from, ``k`` nearest words each
         (or every ordered pair with ``all_pairs``); ``pairs``: explicit pairs instead. Other
         options (``shard_size``, ``batch_size``, ``memory_budget``, ``index_key``, ``engine``,
-        ``overwrite``, ``progress``) are passed to ``index_builder.build.build_index``.
+        ``dtype``, ``word_model``, ``overwrite``, ``progress``) are passed to
+        ``index_builder.build.build_index``.
 
         >>> index = RelationIndex.build("my-index", vocab=["king", "queen", "man", "woman"],
         ...                             all_pairs=True)                # doctest: +SKIP
