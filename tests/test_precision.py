@@ -43,6 +43,21 @@ def test_int8_linear_is_close_and_outlier_tokens_stay_local():
     assert not torch.equal(got, want)
 
 
+def test_outlier_channels_run_in_float32_and_cut_the_error():
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(400, 32)
+    x = torch.randn(2, 30, 400)
+    x[..., 9] *= 60.0  # a channel with large activations in every token
+    act_max = x.abs().reshape(-1, 400).amax(0)
+    plain = Int8Linear(linear, act_max, outlier_fraction=0.0)
+    split = Int8Linear(linear, act_max, outlier_fraction=0.01)
+    assert plain.outliers is None and 9 in split.outliers.tolist() and len(split.outliers) == 4
+    with torch.no_grad():
+        want = linear(x)
+        errors = [float(((q(x) - want).norm(dim=-1) / want.norm(dim=-1)).mean()) for q in (plain, split)]
+    assert errors[1] < 0.6 * errors[0], errors
+
+
 def test_int8_encoder_runs_int8_and_stays_close(tiny_model_dir, tiny_encoder):
     enc = RelationEncoder(tiny_model_dir, dtype="int8")
     got = enc.encode(PAIRS)
