@@ -158,7 +158,7 @@ def _word_model_name(word_model: str) -> str:
     return "the relation model's transformer" if word_model == RELATION_MODEL else word_model
 
 
-def _candidate_table(inp: _Input, encoder: PairEncoder, k: int, batch_size: int, dtype: str) -> pa.Table:
+def _candidate_table(inp: _Input, encoder: PairEncoder, k: int, batch_size: int) -> pa.Table:
     """``head``/``tail`` (+ metadata) table, without ids."""
     if inp.pairs is not None:
         return inp.pairs.table
@@ -168,11 +168,7 @@ def _candidate_table(inp: _Input, encoder: PairEncoder, k: int, batch_size: int,
         heads, tails = all_pair_ids(len(words))
     else:
         vectors = word_vectors(
-            inp.vocab.words,
-            inp.info["word_model"],
-            encoder,
-            dtype=getattr(encoder, "dtype", dtype),
-            batch_size=max(batch_size, 128),
+            inp.vocab.words, inp.info["word_model"], encoder, batch_size=max(batch_size, 128)
         )
         heads, tails = knn_pair_ids(vectors, k)
     return pa.table({"head": words.take(pa.array(heads)), "tail": words.take(pa.array(tails))})
@@ -329,7 +325,7 @@ def build_index(
         table = read_pairs(out / PAIRS_FILE)
     else:
         _say(f"input: {inp.info['source']} ({inp.info['kind']})", progress)
-        table = pairs_table(_candidate_table(inp, enc, k, batch_size, dtype))
+        table = pairs_table(_candidate_table(inp, enc, k, batch_size))
     durations["candidates"] = time.perf_counter() - t0
     n = table.num_rows
     columns = [table.column(name).cast(pa.large_string()) for name in ("head", "tail")]

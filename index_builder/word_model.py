@@ -40,11 +40,15 @@ def resolve_word_model(
 
 
 def word_vectors(
-    words: Sequence[str], word_model: str, relation_encoder: Any, *, dtype: str, batch_size: int
+    words: Sequence[str], word_model: str, relation_encoder: Any, *, batch_size: int
 ) -> np.ndarray:
-    """Unit vectors of ``words`` from ``word_model`` (loaded here and dropped after use)."""
+    """Unit vectors of ``words`` from ``word_model`` (loaded here and dropped after use).
+
+    Word vectors always come from the float32 model (``RelationEncoder.encode_words``), so the
+    word model is loaded without a dtype.
+    """
     if word_model == RELATION_MODEL:
         return relation_encoder.encode_words(words, batch_size=batch_size)
     from relsearch.encoding import RelationEncoder
 
-    return RelationEncoder(word_model, dtype=dtype).encode_words(words, batch_size=batch_size)
+    return RelationEncoder(word_model).encode_words(words, batch_size=batch_size)

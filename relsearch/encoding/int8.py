@@ -3,7 +3,7 @@
 Plain dynamic quantisation (one scale for a whole activation tensor) wrecks these encoders:
 a few tokens carry "massive activations" (|x| up to ~100 where the median is ~1), so every
 other token is rounded to a handful of levels and relation vectors fall to cosine ~0.6 of
-float32. Two standard fixes make int8 close to lossless:
+float32. Three known fixes make int8 close to lossless:
 
 - per-token activation scales: each token (row) is quantised with its own max;
 - SmoothQuant (Xiao et al., 2023): per input channel, activations are divided by
