@@ -164,7 +164,7 @@ def main() -> None:
         return reference_encode(ours, pairs, args.batch_size)
 
     def ours_fresh(enc: RelationEncoder) -> np.ndarray:
-        enc._word_cache.clear()  # every round pays for its word vectors, as a first build does
+        enc.clear_word_cache()  # every round pays for its word vectors, as a first build does
         return enc.encode(pairs)
 
     runs = {"reference": reference, **{d: (lambda e=e: ours_fresh(e)) for d, e in arms.items()}}

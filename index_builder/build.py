@@ -56,6 +56,7 @@ from relsearch.index.format import (
     FAISS_FILE,
     MANIFEST_FILE,
     PAIRS_FILE,
+    WORD_VECTORS_FILE,
     read_manifest,
 )
 from relsearch.pairs import PairLike
@@ -250,6 +251,21 @@ def _estimate(
     }
 
 
+def _store_word_vectors(out: Path, enc: Any, table: pa.Table, progress: bool) -> dict[str, Any] | None:
+    """Write the word vectors of a hybrid encoder for every indexed word (see
+    :mod:`relsearch.index.word_vectors_file`); None for encoders without a word part."""
+    if not getattr(enc, "word_weight", 0) or not hasattr(enc, "word_vectors"):
+        return None
+    from relsearch.index.word_vectors_file import write_word_vectors
+
+    both = pa.chunked_array([*table.column("head").chunks, *table.column("tail").chunks])
+    words = sorted(pc.unique(both).to_pylist())
+    _say(f"storing the word vectors of {len(words):,} words", progress)
+    vectors = enc.word_vectors(words)  # cached during encoding; computed here after a resume
+    write_word_vectors(out / WORD_VECTORS_FILE, words, vectors)
+    return {"file": WORD_VECTORS_FILE, "words": len(words), "dim": int(vectors.shape[1])}
+
+
 def _peak_rss() -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak if platform.system() == "Darwin" else peak * 1024)
@@ -374,6 +390,10 @@ def build_index(
     durations["encode"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    word_info = _store_word_vectors(out, enc, table, progress)
+    durations["word_vectors"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     _say(f"building the FAISS index ({plan.factory})", progress)
     result = build_faiss_index(ShardReader(out, n, shard_size, enc.dim), plan)
     write_index(result.index, out / FAISS_FILE)
@@ -400,17 +420,17 @@ def build_index(
     if report.ray is not None:
         build["ray"] = report.ray
     counts = {"pairs": n, "words": words, "shards": shards}
-    write_manifest(
-        out,
-        build_manifest(
-            encoder=describe,
-            faiss_info=faiss_info,
-            counts=counts,
-            shard_size=shard_size,
-            input_info=inp.info,
-            build=build,
-        ),
+    manifest = build_manifest(
+        encoder=describe,
+        faiss_info=faiss_info,
+        counts=counts,
+        shard_size=shard_size,
+        input_info=inp.info,
+        build=build,
     )
+    if word_info is not None:
+        manifest["word_vectors"] = word_info
+    write_manifest(out, manifest)
     Checkpoint.path(out).unlink(missing_ok=True)
     _say(f"index written to {out / MANIFEST_FILE}", progress)
     report.shards_encoded, report.shards_reused = encoded, len(done)

@@ -14,6 +14,7 @@ from relsearch.index.format import (
     FORMAT_NAME,
     MANIFEST_FILE,
     PAIRS_FILE,
+    WORD_VECTORS_FILE,
 )
 
 
@@ -62,7 +63,7 @@ def foreign_error(path: Path) -> IndexFormatError:
 def remove_index(path: Path) -> None:
     """Delete a relsearch index or partial build in ``path``: the manifest first, then the rest."""
     (path / MANIFEST_FILE).unlink(missing_ok=True)
-    for name in (FAISS_FILE, PAIRS_FILE):
+    for name in (FAISS_FILE, PAIRS_FILE, WORD_VECTORS_FILE):
         (path / name).unlink(missing_ok=True)
     for tmp in path.glob(".*.tmp-*"):
         tmp.unlink(missing_ok=True)

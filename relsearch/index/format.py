@@ -8,6 +8,7 @@ my-index/
   index.faiss        plain faiss.write_index output, inner product over unit vectors
   embeddings/        part-00000.npy ... : normalised float16 rows in id order, shard k holding
                      ids [k * shard_size, (k + 1) * shard_size); checkpoint.json while building
+  word_vectors.parquet  optional (hybrid encoders): word, vector (float32) of every indexed word
 ```
 
 Manifest keys (``format_version`` 1):
@@ -20,6 +21,8 @@ Manifest keys (``format_version`` 1):
 - ``counts``: ``pairs``, ``words`` (distinct words over heads and tails), ``shards``
 - ``shard_size``: int; ``input``: ``{"kind": "vocab" | "pairs", "fingerprint": str, ...}``
 - ``build``: settings and durations; ``versions``: library versions that wrote it
+- ``word_vectors`` (optional, added without a version change: older readers ignore it):
+  ``{"file": "word_vectors.parquet", "words": int, "dim": int}``
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ FORMAT_VERSION = 1
 MANIFEST_FILE = "relsearch.json"
 PAIRS_FILE = "pairs.parquet"
 FAISS_FILE = "index.faiss"
+WORD_VECTORS_FILE = "word_vectors.parquet"
 EMBEDDINGS_DIR = "embeddings"
 CHECKPOINT_FILE = "checkpoint.json"
 PARQUET_METADATA_KEY = b"relsearch"

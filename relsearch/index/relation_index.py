@@ -20,11 +20,19 @@ from relsearch.errors import IndexFormatError, RelsearchError
 from relsearch.index import analogy_search
 from relsearch.index.faiss_search import FilteredSearch
 from relsearch.index.filters import IdFilter
-from relsearch.index.format import EMBEDDINGS_DIR, FAISS_FILE, PAIRS_FILE, default_index_dir, read_manifest
+from relsearch.index.format import (
+    EMBEDDINGS_DIR,
+    FAISS_FILE,
+    PAIRS_FILE,
+    WORD_VECTORS_FILE,
+    default_index_dir,
+    read_manifest,
+)
 from relsearch.index.hit import Hit
 from relsearch.index.index_encoder import load_index_encoder
 from relsearch.index.pair_table import PairTable
 from relsearch.index.stored_vectors import StoredVectors
+from relsearch.index.word_vectors_file import read_word_vectors
 from relsearch.pairs import Pair, PairLike, parse_pair, validate_word
 
 if TYPE_CHECKING:
@@ -137,6 +145,8 @@ class RelationIndex:
         _apply_search_params(index, (manifest.get("faiss") or {}).get("search_params") or {}, path)
         if not (path / EMBEDDINGS_DIR).is_dir():
             raise IndexFormatError(f"the index at {str(path)!r} lacks {EMBEDDINGS_DIR}/; rebuild it")
+        if manifest.get("word_vectors") and not (path / WORD_VECTORS_FILE).is_file():
+            raise IndexFormatError(f"the index at {str(path)!r} lacks {WORD_VECTORS_FILE}; rebuild it")
         stored = StoredVectors(path, n=n, dim=dim, shard_size=shard_size, mmap=mmap)
         return cls(path, manifest, table, index, stored, model=model)
 
@@ -225,7 +235,14 @@ class RelationIndex:
     def encoder(self) -> RelationEncoder:
         """The index's own encoder (loaded on first use; imports torch)."""
         if self._encoder is None:
-            self._encoder = load_index_encoder(self.manifest["encoder"], self.path, self._model_override)
+            encoder = load_index_encoder(self.manifest["encoder"], self.path, self._model_override)
+            stored_words = self.manifest.get("word_vectors")
+            if stored_words and encoder.word_weight:
+                # the build's own word vectors (same fingerprint): new pairs of indexed words
+                # then cost one forward pass, not two
+                words, vectors = read_word_vectors(self.path / WORD_VECTORS_FILE, encoder.word_dim)
+                encoder.add_word_vectors(words, vectors)
+            self._encoder = encoder
         return self._encoder
 
     def vector(self, pair: PairLike) -> np.ndarray:
