@@ -1,20 +1,24 @@
 """Query latency and recall of a large index: indexed pairs, new pairs, recall@10 against exact search.
 
 Builds a synthetic index of ``--pairs`` clustered unit vectors (float16 shards, Parquet pairs over
-``--words`` made-up words, an IVF-Flat FAISS index) in the dimension of ``--model``, then measures:
+``--words`` words) in the dimension of ``--model``, with the FAISS index that ``build-index``
+chooses for that size (``index_builder``: index type from the memory budget, nprobe tuned for
+recall@10 >= 0.95), then measures:
 
 - indexed pairs: ``RelationIndex.search(pair, k=10)`` (stored vector, overlap filter, FAISS,
   exact re-scoring, metadata), against a raw ``faiss_index.search`` of the same vector;
-- new pairs: real word pairs the index lacks, encoded with ``--model`` then searched, against
-  ``encoder.encode`` alone;
+- new pairs of indexed words: real word pairs the index lacks, whose words it holds (the
+  vocabulary's first words are the real words of ``NEW_PAIRS``, and ``word_vectors.parquet``
+  holds their vectors, as ``build-index`` writes it for hybrid models), encoded with ``--model``
+  then searched, against ``encoder.encode`` alone;
+- new pairs of unseen words: the same, with the word vectors computed at query time;
 - recall@10 of the FAISS index against exact inner-product search over the stored vectors, for
   held-out query vectors drawn like the indexed ones (synthetic data: real embeddings differ).
 
-Memory: 1M x 768 float16 vectors are 1.5 GB and the IVF-Flat index 3 GB, read again on load;
-the default run (1M pairs, MiniLM, 384 dims) peaks near 5 GB, with --model default (768) near 9 GB.
+Memory: 1M x 1,536 float16 vectors are 2.9 GB; the builder's IVF-SQ8 index 1.5 GB.
 
-    python bench/query.py --pairs 1000000            # the README numbers (minutes; 2 cores)
-    python bench/query.py --pairs 50000 --queries 200  # a quick check
+    python bench/query.py --pairs 1000000 --model default   # the README numbers (minutes; 2 cores)
+    python bench/query.py --pairs 50000 --queries 200       # a quick check
 
 A human table goes to stdout, then one JSON line with every number.
 """
@@ -51,9 +55,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clusters", type=int, default=1024, help="centres the synthetic vectors gather around")
     p.add_argument("--noise", type=float, default=1.5, help="per-dimension noise around a centre (centre: 1)")
     p.add_argument("--model", default="pypi:all-MiniLM-L6-v2", help="encoder for new pairs ('default' ok)")
-    p.add_argument("--factory", default=None, help="FAISS factory (default IVF<4*sqrt(n)>,Flat)")
-    p.add_argument("--nprobe", type=int, default=32)
-    p.add_argument("--train-size", type=int, default=None, help="IVF training sample (default 32*nlist)")
+    p.add_argument("--factory", default=None, help="FAISS factory (default: what build-index chooses)")
+    p.add_argument("--memory-budget", default=None, help="build-index's --memory-budget (default 8G)")
+    p.add_argument("--nprobe", type=int, default=None, help="override the tuned nprobe")
     p.add_argument("--shard-size", type=int, default=100_000)
     p.add_argument("--queries", type=int, default=1000, help="indexed-pair queries to time")
     p.add_argument("--new-queries", type=int, default=len(NEW_PAIRS), help="new-pair queries to time")
@@ -83,19 +87,27 @@ def timed(fn, items) -> list[float]:  # type: ignore[no-untyped-def]
     return out
 
 
-def write_synthetic_index(path: Path, args: argparse.Namespace, encoder_info: dict, dim: int) -> dict:
-    """Shards, pairs.parquet, index.faiss and manifest per relsearch/index/format.py; returns timings."""
-    import faiss
+def real_words() -> list[str]:
+    """The distinct words of NEW_PAIRS, in order of first use."""
+    return list(dict.fromkeys(w for pair in NEW_PAIRS for w in pair.split(":")))
+
+
+def write_synthetic_index(path: Path, args: argparse.Namespace, encoder) -> dict:  # type: ignore[no-untyped-def]
+    """Shards, pairs.parquet, word vectors, the builder's FAISS index and the manifest
+    (relsearch/index/format.py); returns what was built and its timings."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from index_builder.faiss_build import build_faiss_index, write_index
+    from index_builder.index_choice import parse_memory, plan_index
+    from index_builder.shards import ShardReader
     from relsearch.index import format as fmt
+    from relsearch.index.word_vectors_file import write_word_vectors
 
-    n, rng = args.pairs, np.random.default_rng(args.seed)
-    n_words = args.words or max(100, n // 20)
-    nlist = 1 << max(4, round(np.log2(4 * np.sqrt(n))))
-    factory = args.factory or f"IVF{nlist},Flat"
+    n, dim, rng = args.pairs, encoder.dim, np.random.default_rng(args.seed)
+    real = real_words()
+    n_words = max(args.words or max(100, n // 20), 2 * len(real))
     t0 = time.perf_counter()
     (path / fmt.EMBEDDINGS_DIR).mkdir(parents=True, exist_ok=True)
     centres = rng.standard_normal((args.clusters, dim)).astype(np.float32)
@@ -112,42 +124,46 @@ def write_synthetic_index(path: Path, args: argparse.Namespace, encoder_info: di
     heads = codes // (n_words - 1)
     tails = codes % (n_words - 1)
     tails += tails >= heads
-    words = np.array([f"w{i}" for i in range(n_words)], dtype=object)
+    words = np.array(real + [f"w{i}" for i in range(len(real), n_words)], dtype=object)
     table = pa.table({"id": np.arange(n), "head": words[heads].tolist(), "tail": words[tails].tolist()})
     pq.write_table(table, path / fmt.PAIRS_FILE)
+    word_info = None
+    if encoder.word_weight:  # what build-index stores for hybrid models (here: the real words only)
+        write_word_vectors(path / fmt.WORD_VECTORS_FILE, real, encoder.encode_words(real))
+        word_info = {"file": fmt.WORD_VECTORS_FILE, "words": len(real), "dim": encoder.word_dim}
     t_data = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
-    if not index.is_trained:
-        ivf = faiss.extract_index_ivf(index)
-        ivf.cp.niter = 10
-        sample = rng.choice(n, size=min(n, args.train_size or 32 * ivf.nlist), replace=False)
-        index.train(vectors[np.sort(sample)].astype(np.float32))
-    for start in range(0, n, args.shard_size):
-        index.add(vectors[start : start + args.shard_size].astype(np.float32))
-    faiss.write_index(index, str(path / fmt.FAISS_FILE))
+    plan = plan_index(n, dim, parse_memory(args.memory_budget), args.factory)
+    result = build_faiss_index(ShardReader(path, n, args.shard_size, dim), plan, seed=args.seed)
+    if args.nprobe is not None:
+        result.search_params = {"nprobe": args.nprobe}
+    write_index(result.index, path / fmt.FAISS_FILE)
     t_faiss = time.perf_counter() - t0
-    search_params = {"nprobe": args.nprobe} if "IVF" in factory else {}
+    faiss_info = result.manifest_block(plan.reason, (path / fmt.FAISS_FILE).stat().st_size)
     manifest = {
         "format": fmt.FORMAT_NAME,
         "format_version": fmt.FORMAT_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "encoder": encoder_info,
-        "faiss": {
-            "factory": factory,
-            "metric": "inner_product",
-            "search_params": search_params,
-            "recall_at_10": None,
-        },
+        "encoder": encoder.describe(),
+        "faiss": faiss_info,
         "counts": {"pairs": n, "words": n_words, "shards": -(-n // args.shard_size)},
         "shard_size": args.shard_size,
         "input": {"kind": "pairs", "fingerprint": f"synthetic-{args.seed}"},
         "build": {"settings": {"bench": True}, "durations": {"data_s": t_data, "faiss_s": t_faiss}},
-        "versions": {"faiss": faiss.__version__, "numpy": np.__version__},
+        "versions": {},
     }
+    if word_info is not None:
+        manifest["word_vectors"] = word_info
     fmt.write_json_atomic(path / fmt.MANIFEST_FILE, manifest)
-    built = {"factory": factory, "words": n_words, "data_s": t_data, "faiss_s": t_faiss}
+    built = {
+        "factory": plan.factory,
+        "search_params": result.search_params,
+        "builder_recall_at_10": result.recall_at_10,
+        "words": n_words,
+        "data_s": t_data,
+        "faiss_s": t_faiss,
+    }
     return {**built, "vectors": vectors, "centres": centres}
 
 
@@ -194,12 +210,11 @@ def main(argv: list[str] | None = None) -> dict:
     faiss.omp_set_num_threads(args.threads)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    encoder = RelationEncoder(None if args.model == "default" else args.model)
-    info = encoder.describe()
+    encoder = RelationEncoder(None if args.model == "default" else args.model, dtype="auto")
     t_model = time.perf_counter() - t0
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="relsearch-bench-"))
-    built = write_synthetic_index(workdir / "index", args, info, encoder.dim)
+    built = write_synthetic_index(workdir / "index", args, encoder)
     vectors, centres = built.pop("vectors"), built.pop("centres")
     t0 = time.perf_counter()
     index = RelationIndex.load(workdir / "index", mmap=args.mmap)
@@ -213,12 +228,29 @@ def main(argv: list[str] | None = None) -> dict:
     raw_queries = index.stored.get(ids)
     raw = timed(lambda i: index.faiss_index.search(raw_queries[i : i + 1], 10), range(len(ids)))
 
-    new_pairs = (NEW_PAIRS * (1 + args.new_queries // len(NEW_PAIRS)))[: args.new_queries]
+    new_pairs = [p for p in NEW_PAIRS if p not in index]
+    new_pairs = (new_pairs * (1 + args.new_queries // len(new_pairs)))[: args.new_queries]
     t0 = time.perf_counter()
     index.search("warm:up", k=10)  # loads the index's model from its manifest, checks the fingerprint
     t_index_model = time.perf_counter() - t0
+    seeded = index.encoder.word_vectors(real_words())  # the stored word vectors, as loaded
+
+    def unseen(pair: str) -> None:  # words the index does not hold: their vectors are computed
+        index.encoder.clear_word_cache()
+        index.search(pair, k=10)
+
+    def encode_unseen(pair: str) -> None:
+        encoder.clear_word_cache()
+        encoder.encode(pair)
+
+    for fn in (lambda p: index.search(p, k=10), unseen, encoder.encode, encode_unseen):
+        timed(fn, ["baker:wine", "king:woman", "sheep:milk"])  # warm-up: the encoders trace
+    encoder.word_vectors(real_words())  # the baseline's words cached too, like the index's
+    index.encoder.add_word_vectors(real_words(), seeded)
     new = timed(lambda p: index.search(p, k=10), new_pairs)
-    encode_only = timed(lambda p: encoder.encode(p), new_pairs)
+    encode_only = timed(lambda p: encoder.encode(p), new_pairs)  # words cached from the warm-up
+    new_unseen = timed(unseen, new_pairs)
+    encode_unseen_only = timed(encode_unseen, new_pairs)
 
     queries = held_out_queries(centres, args.recall_queries, args.noise, args.seed)
     _, approx = index.faiss_index.search(queries, 10)
@@ -230,14 +262,18 @@ def main(argv: list[str] | None = None) -> dict:
         "words": built["words"],
         "dim": encoder.dim,
         "factory": built["factory"],
-        "nprobe": args.nprobe,
+        "search_params": built["search_params"],
+        "builder_recall_at_10": built["builder_recall_at_10"],
         "threads": args.threads,
         "mmap": args.mmap,
         "model": encoder.source,
+        "dtype": encoder.dtype,
         "indexed_pair": percentiles(api),
         "indexed_pair_raw_faiss": percentiles(raw),
         "new_pair": percentiles(new),
         "new_pair_encode_only": percentiles(encode_only),
+        "new_pair_unseen_words": percentiles(new_unseen),
+        "new_pair_unseen_words_encode_only": percentiles(encode_unseen_only),
         "recall_at_10": recall,
         "recall_queries": len(queries),
         "build_s": {"data": built["data_s"], "faiss": built["faiss_s"]},
@@ -255,8 +291,9 @@ def print_table(r: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    params = ",".join(f"{k}={v}" for k, v in r["search_params"].items())
     title = (
-        f"{r['pairs']:,} pairs, dim {r['dim']}, {r['factory']} nprobe={r['nprobe']}, "
+        f"{r['pairs']:,} pairs, dim {r['dim']}, {r['factory']} {params}, {r['dtype']}, "
         f"{r['threads']} threads{', mmap' if r['mmap'] else ''}"
     )
     table = Table(title=title, title_justify="left")
@@ -265,8 +302,14 @@ def print_table(r: dict) -> None:
     rows = [
         ("indexed pair: index.search", "indexed_pair", "indexed_pair_raw_faiss"),
         ("  baseline: raw faiss search", "indexed_pair_raw_faiss", None),
-        ("new pair: index.search", "new_pair", "new_pair_encode_only"),
+        ("new pair, indexed words: index.search", "new_pair", "new_pair_encode_only"),
         ("  baseline: encoder.encode only", "new_pair_encode_only", None),
+        (
+            "new pair, unseen words: index.search",
+            "new_pair_unseen_words",
+            "new_pair_unseen_words_encode_only",
+        ),
+        ("  baseline: encoder.encode only", "new_pair_unseen_words_encode_only", None),
     ]
     for label, key, base in rows:
         m = r[key]

@@ -73,16 +73,28 @@ def test_tracing_can_be_switched_off(monkeypatch):
     assert not forward.traced
 
 
+def test_large_batches_stay_eager():
+    forward = TracedForward(_tiny_mpnet(), after=0)
+    with torch.inference_mode():
+        forward(*_batch(8, 5, seed=0))
+        assert not forward.traced and forward.calls == 0
+        forward(*_batch(4, 5, seed=0))
+        assert forward.traced
+
+
 @pytest.mark.parametrize("dtype", ["float32", "int8"])
 def test_encoder_vectors_do_not_change_once_traced(tiny_model_dir, dtype):
     pairs = [("king", "queen"), ("man", "woman"), ("dog", "puppy"), ("cat", "kitten"), ("sun", "moon")]
-    traced = RelationEncoder(tiny_model_dir, dtype=dtype, word_weight=0.4, batch_size=2)
-    eager = RelationEncoder(tiny_model_dir, dtype=dtype, word_weight=0.4, batch_size=2, trace=False)
-    for _ in range(3):  # the first calls run eagerly, the third traces the word pass
+    traced = RelationEncoder(tiny_model_dir, dtype=dtype, word_weight=0.4)
+    eager = RelationEncoder(tiny_model_dir, dtype=dtype, word_weight=0.4, trace=False)
+    for _ in range(2):  # one pair at a time, as queries come: the third call of each pass traces
         traced.clear_word_cache()
-        got = traced.encode(pairs)
+        one_by_one = np.stack([traced.encode(p) for p in pairs])
     assert all(f.traced for f in traced._forwards.values()) and len(traced._forwards) == (
         1 if dtype == "float32" else 2  # prompts and words share the float32 model's trace
     )
+    traced.clear_word_cache()
+    batched = traced.encode(pairs)  # 5 prompts, 10 words: more rows than a trace takes
     assert not any(f.traced for f in eager._forwards.values())
-    np.testing.assert_array_equal(got, eager.encode(pairs))
+    np.testing.assert_array_equal(one_by_one, np.stack([eager.encode(p) for p in pairs]))
+    np.testing.assert_array_equal(batched, eager.encode(pairs))
