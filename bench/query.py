@@ -64,6 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--recall-queries", type=int, default=500)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--mmap", action="store_true", help="load the index with mmap=True")
+    p.add_argument("--omp-wait-policy", default=None, help="set OMP_WAIT_POLICY (ACTIVE or PASSIVE)")
     p.add_argument(
         "--workdir", type=Path, default=None, help="where to write the index (default: a temp dir)"
     )
@@ -197,8 +198,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     for name in THREADS_ENV:
         os.environ[name] = str(args.threads)
-    # faiss and torch each bring an OpenMP pool; busy-waiting pools fight over 2 cores
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if args.omp_wait_policy:  # default: unset, as users run it (PASSIVE doubles torch's batch-1 time)
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy
     import json
 
     import faiss
