@@ -77,3 +77,18 @@ def test_prompt_only_index_stores_no_word_vectors(tmp_path, tiny_model_dir):
     index = RelationIndex.build(tmp_path / "idx", pairs=PAIRS, model=str(tiny_model_dir))
     manifest = json.loads((index.path / MANIFEST_FILE).read_text())
     assert "word_vectors" not in manifest and not (index.path / WORD_VECTORS_FILE).exists()
+
+
+def test_info_tells_whether_word_vectors_are_stored(hybrid_index, tmp_path, tiny_model_dir):
+    from typer.testing import CliRunner
+
+    from relsearch.cli.app import app
+
+    def info(path) -> str:
+        result = CliRunner().invoke(app, ["info", "-i", str(path)])
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())
+
+    assert "10 words (word_vectors.parquet)" in info(hybrid_index.path)
+    plain = RelationIndex.build(tmp_path / "plain", pairs=PAIRS, model=str(tiny_model_dir))
+    assert "none (prompt-only vectors)" in info(plain.path)

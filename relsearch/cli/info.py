@@ -53,6 +53,15 @@ def _flat(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
+def _word_vectors_line(stored: dict[str, Any] | None, enc: dict[str, Any]) -> str:
+    if stored:
+        words, file = stored.get("words", 0), stored.get("file", "-")
+        return f"{words:,} words ({file}): new pairs of these words need one forward pass"
+    if enc.get("word_weight"):
+        return "not stored (built before relsearch stored them): computed for each new pair"
+    return "none (prompt-only vectors)"
+
+
 def summary_rows(path: Path, manifest: dict[str, Any], sizes: dict[str, int]) -> list[tuple[str, str]]:
     """(field, value) lines describing the index."""
     enc = manifest.get("encoder") or {}
@@ -80,6 +89,7 @@ def summary_rows(path: Path, manifest: dict[str, Any], sizes: dict[str, int]) ->
             f"{enc.get('dtype', '-')}, dim {enc.get('dim', '-')}",
         ),
         ("fingerprint", str(enc.get("fingerprint", "-"))),
+        ("word vectors", _word_vectors_line(manifest.get("word_vectors"), enc)),
         (
             "faiss",
             f"{fa.get('factory', '-')} ({fa.get('metric', '-')}), search {_flat(fa.get('search_params'))}",
