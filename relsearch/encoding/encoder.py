@@ -88,8 +88,7 @@ class RelationEncoder:
     @property
     def dim(self) -> int:
         """Dimension of the relation vectors (twice the hidden size in hybrid mode)."""
-        hidden = int(self.model.config.hidden_size)
-        return 2 * hidden if self.word_weight else hidden
+        return 2 * self.word_dim if self.word_weight else self.word_dim
 
     @property
     def word_dim(self) -> int:
@@ -198,7 +197,7 @@ class RelationEncoder:
         unique: dict[Pair, int] = {}
         slots = [unique.setdefault(p, len(unique)) for p in parsed]
         prompts = [fill_template(self.template, h, t, self.tokenizer.mask_token) for h, t in unique]
-        vectors = np.zeros((len(prompts), int(self.model.config.hidden_size)), dtype=np.float32)
+        vectors = np.zeros((len(prompts), self.word_dim), dtype=np.float32)
         if prompts:
             ids = self._tokenize(prompts)
             mask_id = int(self.tokenizer.mask_token_id)

@@ -33,6 +33,10 @@ class WordVectorCache:
         for word, row in zip(words, vectors, strict=True):
             self._rows[word] = np.array(row, dtype=np.float32)
             self._rows.move_to_end(word)
+        self._evict()
+
+    def _evict(self) -> None:
+        """Drop the least recently used rows beyond ``max_words``."""
         while len(self._rows) > self.max_words:
             self._rows.popitem(last=False)
 
@@ -44,6 +48,5 @@ class WordVectorCache:
         for word in words:
             self._rows.move_to_end(word)
         out = np.stack([self._rows[w] for w in words]) if words else np.zeros((0, 0), dtype=np.float32)
-        while len(self._rows) > self.max_words:
-            self._rows.popitem(last=False)
+        self._evict()
         return out
