@@ -102,6 +102,7 @@ def write_synthetic_index(path: Path, args: argparse.Namespace, encoder) -> dict
 
     from index_builder.faiss_build import build_faiss_index, write_index
     from index_builder.index_choice import parse_memory, plan_index
+    from index_builder.manifest import build_manifest, write_manifest
     from index_builder.shards import ShardReader
     from relsearch.index import format as fmt
     from relsearch.index.word_vectors_file import write_word_vectors
@@ -142,21 +143,17 @@ def write_synthetic_index(path: Path, args: argparse.Namespace, encoder) -> dict
     write_index(result.index, path / fmt.FAISS_FILE)
     t_faiss = time.perf_counter() - t0
     faiss_info = result.manifest_block(plan.reason, (path / fmt.FAISS_FILE).stat().st_size)
-    manifest = {
-        "format": fmt.FORMAT_NAME,
-        "format_version": fmt.FORMAT_VERSION,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "encoder": encoder.describe(),
-        "faiss": faiss_info,
-        "counts": {"pairs": n, "words": n_words, "shards": -(-n // args.shard_size)},
-        "shard_size": args.shard_size,
-        "input": {"kind": "pairs", "fingerprint": f"synthetic-{args.seed}"},
-        "build": {"settings": {"bench": True}, "durations": {"data_s": t_data, "faiss_s": t_faiss}},
-        "versions": {},
-    }
+    manifest = build_manifest(
+        encoder=encoder.describe(),
+        faiss_info=faiss_info,
+        counts={"pairs": n, "words": n_words, "shards": -(-n // args.shard_size)},
+        shard_size=args.shard_size,
+        input_info={"kind": "pairs", "fingerprint": f"synthetic-{args.seed}"},
+        build={"settings": {"bench": True}, "durations": {"data_s": t_data, "faiss_s": t_faiss}},
+    )
     if word_info is not None:
         manifest["word_vectors"] = word_info
-    fmt.write_json_atomic(path / fmt.MANIFEST_FILE, manifest)
+    write_manifest(path, manifest)
     built = {
         "factory": plan.factory,
         "search_params": result.search_params,
