@@ -7,6 +7,7 @@ It has what the index builder uses of ``RelationEncoder``: ``encode``, ``encode_
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -25,7 +26,8 @@ def _unit(text: str, dim: int, seed: int, centres: np.ndarray | None = None) -> 
 
 class FakeEncoder:
     """``FakeEncoder(dim=16, seed=0)``; ``word_vectors`` overrides ``encode_words`` per word;
-    ``clusters > 0`` draws pair vectors around that many random centres."""
+    ``clusters > 0`` draws pair vectors around that many random centres; ``delay`` seconds are
+    slept per ``encode`` call (a slow model, for timing-dependent tests; not in the fingerprint)."""
 
     def __init__(
         self,
@@ -33,8 +35,9 @@ class FakeEncoder:
         seed: int = 0,
         word_vectors: dict[str, Sequence[float]] | None = None,
         clusters: int = 0,
+        delay: float = 0.0,
     ) -> None:
-        self._dim, self.seed = dim, seed
+        self._dim, self.seed, self.delay = dim, seed, delay
         self.word_vectors = word_vectors or {}
         self.pairs_encoded = 0
         rng = np.random.default_rng(seed)
@@ -55,6 +58,8 @@ class FakeEncoder:
     def encode(self, pairs: Iterable[PairLike], *, batch_size: int | None = None, **_: Any) -> np.ndarray:
         parsed = [parse_pair(p) for p in pairs]
         self.pairs_encoded += len(parsed)
+        if self.delay:
+            time.sleep(self.delay)
         if not parsed:
             return np.zeros((0, self._dim), dtype=np.float32)
         return np.stack([_unit(f"{h}\x00{t}", self._dim, self.seed, self._centres) for h, t in parsed])

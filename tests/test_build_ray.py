@@ -31,6 +31,8 @@ needs_ray = pytest.mark.skipif(
     not HAVE_RAY, reason="Ray is not installed: pip install 'relsearch[ray]' to run the --engine ray tests"
 )
 FAKE = EncoderSpec("fake_encoder:FakeEncoder", {"dim": 16})
+#: the same vectors and fingerprint, 0.25 s per shard: the simulated crash lands while shards remain
+SLOW_FAKE = EncoderSpec("fake_encoder:FakeEncoder", {"dim": 16, "delay": 0.25})
 WORDS = [f"w{i}" for i in range(45)]
 #: 315 distinct pairs: 5 shards of 64 (the last one 59) in the equality test, 16 of 20 for resuming
 PAIRS = [(WORDS[i], WORDS[(7 * i + j) % 45]) for i in range(45) for j in range(1, 8)]
@@ -160,7 +162,7 @@ def test_interrupted_ray_build_resumes_without_re_encoding(tmp_path, monkeypatch
 
     monkeypatch.setenv(CRASH_ENV, "0")  # the driver stops once shard 0 is reported done
     with pytest.raises(SimulatedCrash):
-        build_index(out, pairs=PAIRS, encoder=FAKE, shard_size=20, engine="ray", workers=2)
+        build_index(out, pairs=PAIRS, encoder=SLOW_FAKE, shard_size=20, engine="ray", workers=2)
     monkeypatch.delenv(CRASH_ENV)
     assert (out / "embeddings" / CHECKPOINT_FILE).exists() and not (out / MANIFEST_FILE).exists()
     before = {name: (p.stat().st_ino, p.stat().st_mtime_ns) for name, p in shard_files(out).items()}
