@@ -207,3 +207,50 @@ def test_cli_import_stays_light():
     code = "import sys, relsearch.cli.app; print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# -- bidirectional scoring ---------------------------------------------------------------------------
+def test_bidirectional_scoring_multiplies_both_directions():
+    # Forward, choice c:d is closer to the stem; reversed, it points the other way, so
+    # bidirectional scoring (forward cosine x reverse cosine) picks e:f instead.
+    vectors = {
+        ("a", "b"): [1.0, 0.0, 0.0],
+        ("b", "a"): [0.0, 1.0, 0.0],
+        ("c", "d"): [0.95, 0.31, 0.0],
+        ("d", "c"): [0.0, -1.0, 0.0],
+        ("e", "f"): [0.8, 0.6, 0.0],
+        ("f", "e"): [0.0, 1.0, 0.0],
+    }
+    encode = FakeEncoder(vectors)
+    q = [AnalogyQuestion(("a", "b"), (("c", "d"), ("e", "f")), answer=1)]
+    assert evaluate_analogies(q, encode).predictions == [0]
+    result = evaluate_analogies(q, encode, bidirectional=True)
+    assert result.predictions == [1] and result.accuracy == 1.0
+    assert set(encode.calls[-1]) == set(vectors)  # reversed pairs encoded too, each once
+
+
+def test_cli_bidirectional_column(tmp_path, tiny_model_dir, tiny_encoder):
+    """A file whose answers are the bidirectional choices and differ from the forward ones."""
+    rng = np.random.default_rng(1)
+    lines, forward_right = [], 0
+    while len(lines) < 4:
+        words = rng.choice(WORDS, size=8, replace=False)
+        stem, choices = (words[0], words[1]), [(words[j], words[j + 1]) for j in (2, 4, 6)]
+        vec = tiny_encoder.encode([stem, *choices])
+        back = tiny_encoder.encode([(b, a) for a, b in (stem, *choices)])
+        fwd = vec[1:] @ vec[0]
+        both = fwd * (back[1:] @ back[0])
+        if int(np.argmax(both)) == int(np.argmax(fwd)):
+            continue
+        lines.append(json.dumps({"stem": stem, "choice": choices, "answer": int(np.argmax(both))}))
+    path = tmp_path / "bidir.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["eval", str(path), "-m", str(tiny_model_dir), "--json", "--bidirectional"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["accuracy"] == forward_right / 4 == 0.0
+    assert payload["bidirectional"]["accuracy"] == 1.0 and payload["bidirectional"]["n"] == 4
+    plain = json.loads(runner.invoke(app, ["eval", str(path), "-m", str(tiny_model_dir), "--json"]).stdout)
+    assert "bidirectional" not in plain and plain["accuracy"] == 0.0
+    table = runner.invoke(app, ["eval", str(path), "-m", str(tiny_model_dir), "--bidirectional"])
+    assert table.exit_code == 0 and "bidirectional %" in table.stdout and "100.0" in table.stdout

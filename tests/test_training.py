@@ -16,12 +16,15 @@ from typer.testing import CliRunner
 
 from relsearch import RelationEncoder, RelsearchError
 from relsearch.cli.app import app
+from relsearch.encoding.cpu_features import cpu_features
+from relsearch.encoding.residual_delta import stored_names
 from relsearch.templates import TEMPLATES
 from relsearch.training.layer_split import LayerSplit
-from relsearch.training.loop import TrainConfig, Trainer
+from relsearch.training.loop import TrainConfig, Trainer, training_dtype
 from relsearch.training.loss import info_nce
 from relsearch.training.prompt_bank import PromptBank
 from relsearch.training.semeval import default_data_dir, load_subcategories, load_training_data
+from relsearch.training.validation import VALID_SETS
 
 RELBERT = {"aggregation_mode": "average_no_mask", "template": TEMPLATES["a"]}
 WORDS = "barista coffee baker bread brewer beer king queen man woman paris france tokyo japan dog puppy"
@@ -37,7 +40,7 @@ def _pairs(seed: int, n: int) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SemEval-like folder (4 relations in 2 parents) and four tiny analogy validation splits."""
+    """A SemEval-like folder (4 relations in 2 parents) and six tiny analogy validation splits."""
     root = tmp_path_factory.mktemp("shared") / "data"
     gold = root / "semeval2012_task2" / "SemEval-2012-Gold-Ratings"
     for sub in ("Training", "Testing"):
@@ -50,7 +53,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         lines += [f'{s:5.1f} "{h}:{t}"' for s, (h, t) in zip(scores, pairs, strict=True)]
         folder = "Training" if k % 2 else "Testing"
         (gold / folder / f"GoldRatings-{num}{letter}.txt").write_text("\n".join(lines) + "\n")
-    for k, name in enumerate(("u2", "u4", "google", "bats")):
+    for k, name in enumerate(VALID_SETS.values()):
         (root / "analogy_questions" / name).mkdir(parents=True)
         rows = []
         for q in range(3):
@@ -275,7 +278,9 @@ def test_exported_delta_loads_and_matches(tmp_path, base_dir, data_dir):
     assert meta["training"]["best_epoch"] == 1 and meta["training"]["config"]["lr"] == 1e-3
     assert (best / "delta.safetensors").stat().st_mode & 0o044 == 0o044  # shipped files are readable
     delta = load_file(str(best / "delta.safetensors"))
-    assert set(delta) == set(trainer.params) and all(t.dtype == torch.float16 for t in delta.values())
+    assert meta["dtype"] == "residual-int8" and stored_names(delta) == sorted(trainer.params)
+    matrices = [k for k in trainer.params if trainer.params[k].dim() == 2]
+    assert matrices and all(delta[k + ".q"].dtype == torch.int8 for k in matrices)
     assert json.loads((best / "config.json").read_text())["relbert_config"]["template"] == TEMPLATES["a"]
     card = (best / "README.md").read_text()
     assert "relsearch:test-eval:begin" in card and "| **1** |" in card and str(base_dir) in card
@@ -321,3 +326,69 @@ def test_cli_train_json_and_errors(tmp_path, base_dir, data_dir):
         assert result.exit_code == 1, (bad, result.output)
         assert message in result.stderr and "Traceback" not in result.output
     assert not os.path.exists(tmp_path / "bad" / "checkpoints")
+    for bad, message in [
+        (["--pooling", "max"], "unknown pooling 'max'"),
+        (["--dtype", "float16"], "unknown dtype 'float16'"),
+        (["--template", "no placeholders"], "lacks <subj> and <obj>"),
+    ]:
+        result = runner.invoke(app, [*args, "--out", str(tmp_path / "bad2"), *bad])
+        assert result.exit_code == 1, (bad, result.output)
+        assert message in result.stderr and "Traceback" not in result.output
+
+
+# -- the options of the v2 recipe: pooling, template, all layers, bf16 autocast, int8 residual export ------
+SHORT = "I discovered: <subj> is the <mask> of <obj>"
+
+
+@pytest.mark.parametrize(
+    ("pooling", "template", "layers", "dtype"),
+    [
+        ("mask", SHORT, 2, "float32"),
+        ("average", "d", 0, "float32"),
+        pytest.param(
+            "mask",
+            "a",
+            2,
+            "bfloat16",
+            marks=pytest.mark.skipif(not cpu_features().bf16, reason="CPU without bf16 units"),
+        ),
+    ],
+)
+def test_options_train_and_export_reloads(tmp_path, base_dir, data_dir, pooling, template, layers, dtype):
+    cfg = _config(base_dir, tmp_path / "run", data_dir, epochs=2, train_layers=layers, dtype=dtype)
+    cfg.pooling, cfg.template = pooling, template
+    trainer = Trainer(cfg)
+    assert trainer.encoder.aggregation == pooling and trainer.bank.bf16 == (dtype == "bfloat16")
+    assert trainer.split.embeddings_frozen == (layers > 0)
+    summary = trainer.run()
+    history = summary["history"]
+    assert history[2]["train_loss"] < history[1]["train_loss"]
+    assert history[2]["valid_loss"] < history[0]["valid_loss"]  # held-out loss below the untrained model's
+    assert set(history[1]["analogy"]) == set(VALID_SETS)
+    best = Path(summary["model"])
+    config = json.loads((best / "config.json").read_text())["relbert_config"]
+    assert config["aggregation_mode"] == pooling and config["template"] == TEMPLATES.get(template, template)
+    assert summary["export"]["check_min_cosine"] >= 0.9999  # reloaded vs in-training, at export time
+    if summary["best_epoch"] == 2:  # the exported weights are the current ones
+        pairs = trainer.bank.pairs[:24]
+        trained = trainer.bank.unit_vectors(trainer.bank.indices(pairs), bf16=False)
+        reloaded = RelationEncoder(best).encode(pairs)
+        assert np.sum(trained * reloaded, axis=1).min() >= 0.9999
+    card = (best / "README.md").read_text()
+    assert f"`{pooling}`" in card and "ConceptNet" in card
+
+
+def test_all_layers_frozen_embeddings(base_dir):
+    enc = RelationEncoder(base_dir)
+    n = len(enc.model.encoder.layer)
+    everything = LayerSplit(enc.model, 0).trainable_names()
+    layers_only = LayerSplit(enc.model, n).trainable_names()
+    assert any(name.startswith("embeddings.") for name in everything)
+    assert layers_only and not any(name.startswith("embeddings.") for name in layers_only)
+    assert all(name.startswith("encoder.layer.") for name in layers_only)
+    assert {name for name in everything if name.startswith("encoder.layer.")} == set(layers_only)
+
+
+def test_auto_training_dtype_follows_the_cpu():
+    assert training_dtype("auto") == ("bfloat16" if cpu_features().bf16 else "float32")
+    assert training_dtype("float32") == "float32"

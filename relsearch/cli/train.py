@@ -9,12 +9,10 @@ import typer
 
 from relsearch.cli.output import err, handle_errors, out, print_json
 
-VALID_COLUMNS = ("u2", "u4", "google", "bats")
-
 
 def _epoch_line(record: dict[str, Any], epochs: int) -> str:
     acc = record["analogy"]
-    scores = " ".join(f"{k} {100 * acc[k]:.1f}" for k in VALID_COLUMNS if k in acc)
+    scores = " ".join(f"{k} {100 * acc[k]:.1f}" for k in acc)
     loss = (
         "baseline (untrained)" if record["train_loss"] is None else f"train loss {record['train_loss']:.4f}"
     )
@@ -40,6 +38,13 @@ def train(
         int, typer.Option(help="Train only the top K transformer layers (0 = all, embeddings included).")
     ] = 6,
     template: Annotated[str, typer.Option(help="Prompt template id a-e or full text.")] = "a",
+    pooling: Annotated[
+        str | None,
+        typer.Option(
+            help="Pooling: average_no_mask, average or mask (the mask token's state). "
+            "Default: the base model's own (average_no_mask for a sentence encoder)."
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Prompts per forward batch.")] = 64,
     seed: Annotated[int, typer.Option(help="Seed for the held-out split, sampling and dropout.")] = 0,
     data: Annotated[
@@ -52,9 +57,10 @@ def train(
     dtype: Annotated[
         str,
         typer.Option(
-            help="Training precision: float32, or bfloat16 autocast (fast only on CPUs with bf16 units)."
+            help="Training precision: auto (bfloat16 autocast on CPUs with bf16 units, float32 "
+            "elsewhere), float32 or bfloat16."
         ),
-    ] = "float32",
+    ] = "auto",
     resume: Annotated[
         bool,
         typer.Option("--resume/--overwrite", help="Continue after the last finished epoch, or start again."),
@@ -87,6 +93,7 @@ def train(
         negatives=negatives,
         train_layers=train_layers,
         template=template,
+        pooling=pooling,
         batch_size=batch_size,
         seed=seed,
         dtype=dtype,
@@ -104,7 +111,8 @@ def train(
         err.print(f"resuming {out_dir} after epoch {trainer.checkpoint.epoch}", markup=False)
     err.print(
         f"training {base}: {summary_data['relations']} relations, {len(trainer.bank)} distinct prompts, "
-        f"{trainer.split.k}/{trainer.split.n_layers} layers trained, {config.dtype}",
+        f"{trainer.split.k}/{trainer.split.n_layers} layers trained, "
+        f"{trainer.encoder.aggregation} pooling, {trainer.config.dtype}",
         markup=False,
     )
     summary = trainer.run()

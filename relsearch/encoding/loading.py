@@ -85,15 +85,24 @@ def _load_delta(local_dir: Path) -> tuple[Any, Any]:
     from safetensors.torch import load_file
     from transformers import AutoModel, AutoTokenizer
 
+    from relsearch.encoding import residual_delta
+
     meta = _read_json(local_dir / DELTA_FILE)
     _, base_dir = resolve_spec(meta["base"])
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     model = AutoModel.from_pretrained(base_dir)
     delta = load_file(str(local_dir / meta.get("weights", "delta.safetensors")))
     state = model.state_dict()
-    unknown = sorted(set(delta) - set(state))
+    residual = meta.get("dtype") == residual_delta.ENCODING
+    names = residual_delta.stored_names(delta) if residual else sorted(delta)
+    unknown = [n for n in names if n not in state]
     if unknown:
         raise ModelLoadError(f"{local_dir}: delta tensors not in the base model: {unknown[:5]}")
+    if residual:
+        try:
+            delta = residual_delta.decode_residual(delta, state)
+        except (KeyError, RuntimeError) as exc:
+            raise ModelLoadError(f"{local_dir}: damaged residual delta ({exc})") from exc
     model.load_state_dict({k: v.to(state[k].dtype) for k, v in delta.items()}, strict=False)
     return model, tokenizer
 

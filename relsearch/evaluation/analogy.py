@@ -80,13 +80,22 @@ def load_analogy_questions(path: str | Path) -> list[AnalogyQuestion]:
     return questions
 
 
-def distinct_pairs(question_sets: Iterable[Sequence[AnalogyQuestion]]) -> list[Pair]:
-    """Every stem and choice pair over all sets, each once, in order of first appearance."""
+def _reversed(pair: Pair) -> Pair:
+    return (pair[1], pair[0])
+
+
+def distinct_pairs(
+    question_sets: Iterable[Sequence[AnalogyQuestion]], *, bidirectional: bool = False
+) -> list[Pair]:
+    """Every stem and choice pair over all sets, each once, in order of first appearance
+    (with ``bidirectional``, each pair's reverse too)."""
     seen: dict[Pair, None] = {}
     for questions in question_sets:
         for q in questions:
             for p in (q.stem, *q.choices):
                 seen.setdefault(p, None)
+                if bidirectional:
+                    seen.setdefault(_reversed(p), None)
     return list(seen)
 
 
@@ -99,20 +108,33 @@ def _encode_unit(pairs: list[Pair], encode: EncodeFn) -> np.ndarray:
 
 
 def _predict_with(
-    questions: Sequence[AnalogyQuestion], vectors: np.ndarray, row: dict[Pair, int]
+    questions: Sequence[AnalogyQuestion],
+    vectors: np.ndarray,
+    row: dict[Pair, int],
+    *,
+    bidirectional: bool = False,
 ) -> list[int]:
     preds = []
     for q in questions:
         scores = vectors[[row[c] for c in q.choices]] @ vectors[row[q.stem]]
+        if bidirectional:  # RelBERT's scoring: cos(v(A,B), v(C,D)) * cos(v(B,A), v(D,C))
+            back = vectors[[row[_reversed(c)] for c in q.choices]] @ vectors[row[_reversed(q.stem)]]
+            scores = scores * back
         preds.append(int(np.argmax(scores)))  # ties go to the first choice
     return preds
 
 
-def predict(questions: Sequence[AnalogyQuestion], encode: EncodeFn) -> list[int]:
-    """Index of the choice with the highest cosine to the stem, per question."""
-    pairs = distinct_pairs([questions])
+def predict(
+    questions: Sequence[AnalogyQuestion], encode: EncodeFn, *, bidirectional: bool = False
+) -> list[int]:
+    """Index of the choice with the highest cosine to the stem, per question.
+
+    With ``bidirectional`` a choice C:D scores ``cos(v(A,B), v(C,D)) * cos(v(B,A), v(D,C))``.
+    """
+    pairs = distinct_pairs([questions], bidirectional=bidirectional)
     vectors = _encode_unit(pairs, encode)
-    return _predict_with(questions, vectors, {p: i for i, p in enumerate(pairs)})
+    row = {p: i for i, p in enumerate(pairs)}
+    return _predict_with(questions, vectors, row, bidirectional=bidirectional)
 
 
 def _score(questions: Sequence[AnalogyQuestion], preds: list[int]) -> AnalogyResult:
@@ -132,16 +154,21 @@ def _score(questions: Sequence[AnalogyQuestion], preds: list[int]) -> AnalogyRes
     )
 
 
-def evaluate_analogies(questions: Sequence[AnalogyQuestion], encode: EncodeFn) -> AnalogyResult:
+def evaluate_analogies(
+    questions: Sequence[AnalogyQuestion], encode: EncodeFn, *, bidirectional: bool = False
+) -> AnalogyResult:
     """Accuracy of :func:`predict` against the answers, overall and per prefix."""
-    return _score(questions, predict(questions, encode))
+    return _score(questions, predict(questions, encode, bidirectional=bidirectional))
 
 
 def evaluate_analogy_sets(
-    question_sets: Mapping[K, Sequence[AnalogyQuestion]], encode: EncodeFn
+    question_sets: Mapping[K, Sequence[AnalogyQuestion]], encode: EncodeFn, *, bidirectional: bool = False
 ) -> dict[K, AnalogyResult]:
     """Score several sets with one ``encode`` call over the distinct pairs of all of them."""
-    pairs = distinct_pairs(question_sets.values())
+    pairs = distinct_pairs(question_sets.values(), bidirectional=bidirectional)
     vectors = _encode_unit(pairs, encode)
     row = {p: i for i, p in enumerate(pairs)}
-    return {name: _score(qs, _predict_with(qs, vectors, row)) for name, qs in question_sets.items()}
+    return {
+        name: _score(qs, _predict_with(qs, vectors, row, bidirectional=bidirectional))
+        for name, qs in question_sets.items()
+    }

@@ -24,6 +24,7 @@ from relsearch import __version__
 from relsearch.encoding import RelationEncoder
 from relsearch.encoding.encoder import write_relbert_config
 from relsearch.encoding.loading import DELTA_FILE, quiet_transformers
+from relsearch.encoding.residual_delta import ENCODING, encode_residual
 from relsearch.errors import RelsearchError
 from relsearch.pairs import Pair
 from relsearch.training.checkpoint import replace_dir
@@ -60,11 +61,28 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _base_state(base: str) -> dict[str, torch.Tensor]:
+    """The base model's own tensors (a delta base resolved to its root, as the loader does)."""
+    from relsearch.encoding.loading import load_pretrained
+
+    return load_pretrained(base).model.state_dict()
+
+
 def _write_delta(
-    encoder: RelationEncoder, names: list[str], base: str, tmp: Path, meta: dict[str, Any]
+    encoder: RelationEncoder,
+    names: list[str],
+    base: str,
+    tmp: Path,
+    meta: dict[str, Any],
+    *,
+    encoding: str = "float16",
 ) -> None:
     state = encoder.model.state_dict()
-    tensors = {n: state[n].detach().to("cpu", torch.float16).contiguous() for n in names}
+    trained = {n: state[n] for n in names}
+    if encoding == ENCODING:
+        tensors = encode_residual(trained, _base_state(base))
+    else:
+        tensors = {n: t.detach().to("cpu", torch.float16).contiguous() for n, t in trained.items()}
     save_file(tensors, str(tmp / DELTA_WEIGHTS))
     encoder.model.config.save_pretrained(tmp)
     write_relbert_config(tmp, encoder.settings)
@@ -73,9 +91,9 @@ def _write_delta(
         {
             "base": base,
             "weights": DELTA_WEIGHTS,
-            "dtype": "float16",
-            "tensors": len(tensors),
-            "parameters": int(sum(t.numel() for t in tensors.values())),
+            "dtype": encoding,
+            "tensors": len(trained),
+            "parameters": int(sum(t.numel() for t in trained.values())),
             "relsearch_version": __version__,
             **meta,
         },
@@ -92,11 +110,14 @@ def export_model(
     full: bool = False,
     check_pairs: Sequence[Pair] = (),
     check_vectors: np.ndarray | None = None,
+    delta_encoding: str = "float16",
 ) -> dict[str, Any]:
     """Write ``target`` atomically; verify it reloads to the same vectors; return export info.
 
     ``check_vectors`` are the in-training model's unit vectors for ``check_pairs`` (float32,
-    eval mode); the reloaded model must reach cosine >= 0.999 on every pair.
+    eval mode); the reloaded model must reach cosine >= 0.999 on every pair. A delta stores the
+    trained tensors in float16 or, with ``delta_encoding="residual-int8"``, as int8 codes of
+    their difference to the base (one byte per weight; see ``encoding.residual_delta``).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +129,7 @@ def export_model(
     try:
         if base is not None:
             names = list(dict.fromkeys([*base[1], *trained_names]))
-            _write_delta(encoder, names, base[0], tmp, metadata)
+            _write_delta(encoder, names, base[0], tmp, metadata, encoding=delta_encoding)
             kind = "delta"
         else:
             with quiet_transformers():

@@ -52,9 +52,10 @@ def _bidirectional_mask(model: Any, hidden: torch.Tensor, attention: torch.Tenso
 class LayerSplit:
     """Which parameters train, and the bottom/top halves of the forward pass.
 
-    ``train_layers=0`` (or at least the model's depth) trains everything, embeddings included,
-    and there is nothing to cache. Architectures without ``model.encoder.layer`` can only train
-    everything.
+    ``train_layers=0`` trains everything, embeddings included, and there is nothing to cache.
+    ``train_layers`` equal to the model's depth (or more) trains every transformer layer with the
+    embeddings frozen: the cached "bottom" is then the embedding output. Architectures without
+    ``model.encoder.layer`` can only train everything.
     """
 
     def __init__(self, model: Any, train_layers: int) -> None:
@@ -73,11 +74,13 @@ class LayerSplit:
             self.n_layers = len(self.layers)
             self.k = self.n_layers if train_layers == 0 else min(train_layers, self.n_layers)
         self.cut = self.n_layers - self.k
-        self.cacheable = self.layers is not None and self.cut > 0
+        self.embeddings_frozen = self.layers is not None and train_layers > 0
+        self.cacheable = self.embeddings_frozen
 
     @property
     def trains_all(self) -> bool:
-        return self.cut == 0
+        """Everything trains, embeddings included (nothing is frozen or cached)."""
+        return not self.embeddings_frozen
 
     def trainable_names(self) -> list[str]:
         """Names (``model.state_dict()`` keys) of the parameters that train."""
@@ -115,5 +118,6 @@ class LayerSplit:
             "layers": self.n_layers,
             "trained_layers": self.k,
             "frozen_layers": self.cut,
+            "embeddings_frozen": self.embeddings_frozen,
             "cached_bottom": self.cacheable,
         }

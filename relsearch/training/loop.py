@@ -19,9 +19,11 @@ import torch
 from relsearch import __version__
 from relsearch.encoding import RelationEncoder
 from relsearch.encoding.loading import resolve_spec
+from relsearch.encoding.residual_delta import ENCODING as RESIDUAL_INT8
 from relsearch.errors import RelsearchError
 from relsearch.index.format import write_json_atomic
 from relsearch.progress import progress_bar
+from relsearch.templates import AGGREGATIONS
 from relsearch.training.checkpoint import (
     CHECKPOINTS,
     latest_checkpoint,
@@ -42,6 +44,7 @@ LOG_FILE = "train_log.jsonl"
 SUMMARY_FILE = "summary.json"
 BEST_DIR = "best"
 CHECK_PAIRS = 32
+TRAIN_DTYPES = ("auto", "float32", "bfloat16")
 #: Settings that may change between an interrupted run and its resumption.
 RESUMABLE = ("epochs", "batch_size", "out", "data", "full_export", "cache")
 
@@ -58,9 +61,10 @@ class TrainConfig:
     negatives: int = 400
     train_layers: int = 6
     template: str = "a"
+    pooling: str | None = None  # None: the base model's own (average_no_mask for a sentence encoder)
     batch_size: int = 64
     seed: int = 0
-    dtype: str = "float32"
+    dtype: str = "auto"  # bfloat16 autocast on CPUs with bf16 units, float32 elsewhere
     temperature: float = DEFAULT_TEMPERATURE
     warmup: int = 10
     valid_fraction: float = 0.2
@@ -79,8 +83,10 @@ class TrainConfig:
             raise RelsearchError(
                 f"lr and temperature must be positive (lr={self.lr}, temperature={self.temperature})"
             )
-        if self.dtype not in ("float32", "bfloat16"):
-            raise RelsearchError(f"unknown dtype {self.dtype!r}; valid: float32, bfloat16")
+        if self.dtype not in TRAIN_DTYPES:
+            raise RelsearchError(f"unknown dtype {self.dtype!r}; valid: {', '.join(TRAIN_DTYPES)}")
+        if self.pooling is not None and self.pooling not in AGGREGATIONS:
+            raise RelsearchError(f"unknown pooling {self.pooling!r}; valid: {', '.join(AGGREGATIONS)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
@@ -89,6 +95,18 @@ class TrainConfig:
         """The settings a resumed run must share with the checkpoint."""
         ident = {k: v for k, v in self.to_dict().items() if k not in RESUMABLE}
         return {**ident, "base": base_source, "data_fingerprint": data_fingerprint}
+
+
+def training_dtype(dtype: str) -> str:
+    """``auto`` -> bfloat16 autocast where the CPU has bf16 units (AVX512-BF16, AMX), else float32.
+
+    Without such units bfloat16 matmuls are emulated and slower than float32.
+    """
+    if dtype != "auto":
+        return dtype
+    from relsearch.encoding.cpu_features import cpu_features
+
+    return "bfloat16" if cpu_features().bf16 else "float32"
 
 
 def clear_outputs(out: Path) -> None:
@@ -107,7 +125,7 @@ def _set_train_mode(split: LayerSplit, dropout: bool = True) -> None:
     """Dropout in the trained layers only; frozen layers act as a fixed feature extractor."""
     model = split.model
     model.train(dropout)
-    if split.layers is not None and split.cut:
+    if split.embeddings_frozen and split.layers is not None:
         model.embeddings.eval()
         for layer in list(split.layers)[: split.cut]:
             layer.eval()
@@ -136,6 +154,7 @@ class Trainer:
         on_epoch: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         config.check()
+        config = dataclasses.replace(config, dtype=training_dtype(config.dtype))
         self.config = config
         self.progress = progress
         self.on_epoch = on_epoch or (lambda record: None)
@@ -166,6 +185,7 @@ class Trainer:
         self.encoder = RelationEncoder(  # word_weight 0: training shapes the prompt vectors only
             config.base,
             template=config.template,
+            aggregation=config.pooling,
             dtype=config.dtype,
             batch_size=config.batch_size,
             word_weight=0.0,
@@ -283,6 +303,7 @@ class Trainer:
             full=self.config.full_export,
             check_pairs=[self.bank.pairs[i] for i in self.check_idx],
             check_vectors=check,
+            delta_encoding=RESIDUAL_INT8,
         )
 
     # -- the run ------------------------------------------------------------------------------------
@@ -355,7 +376,8 @@ def _card_export(kind: str | None) -> dict[str, Any]:
     note = (
         "a complete Hugging Face model directory"
         if kind == "full"
-        else "only the trained tensors, float16, over the base model named in relsearch_delta.json"
+        else "only the trained tensors, as int8 codes of their difference to the base model named "
+        "in relsearch_delta.json (one byte per weight; vectors in float32)"
     )
     return {"export_kind": kind, "export_note": note}
 

@@ -5,10 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from relsearch.templates import TEMPLATES
+from relsearch.training.validation import VALID_SETS
 
 TEST_EVAL_BEGIN = "<!-- relsearch:test-eval:begin -->"
 TEST_EVAL_END = "<!-- relsearch:test-eval:end -->"
-VALID_SETS = ("u2", "u4", "google", "bats")
+
+
+SET_LABELS = {
+    "u2": "U2",
+    "u4": "U4",
+    "google": "Google",
+    "bats": "BATS",
+    "t_rex": "T-REX",
+    "conceptnet": "ConceptNet",
+}
+
+
+POOLING_TEXT = {
+    "average_no_mask": "sum of the last hidden states over every token except padding and the mask token",
+    "average": "sum of the last hidden states over every token except padding",
+    "mask": "the last hidden state of the mask token",
+}
 
 
 def _pct(x: float | None) -> str:
@@ -25,7 +42,7 @@ def _template_id(text: str) -> str:
 
 def epoch_table(history: list[dict[str, Any]], best_epoch: int | None) -> str:
     """Markdown table of per-epoch validation results (epoch 0 = untrained); the kept epoch is bold."""
-    head = "| epoch | train loss | held-out loss | " + " | ".join(s.upper() for s in VALID_SETS)
+    head = "| epoch | train loss | held-out loss | " + " | ".join(SET_LABELS.get(s, s) for s in VALID_SETS)
     lines = [head + " | mean | seconds |", "|" + "---|" * (len(VALID_SETS) + 5)]
     for rec in history:
         acc = rec["analogy"]
@@ -50,12 +67,15 @@ def render_card(info: dict[str, Any]) -> str:
     best = info.get("best_epoch")
     hours = info.get("train_seconds", 0.0) / 3600
     template = info["template"]
-    trained = (
-        "all layers (embeddings included)"
-        if split["frozen_layers"] == 0
-        else f"the top {split['trained_layers']} of {split['layers']} transformer layers "
-        f"(bottom {split['frozen_layers']} layers and embeddings frozen)"
-    )
+    if not split.get("embeddings_frozen", split["frozen_layers"] > 0):
+        trained = "all layers (embeddings included)"
+    elif split["frozen_layers"] == 0:
+        trained = f"all {split['layers']} transformer layers (embeddings frozen)"
+    else:
+        trained = (
+            f"the top {split['trained_layers']} of {split['layers']} transformer layers "
+            f"(bottom {split['frozen_layers']} layers and embeddings frozen)"
+        )
     return f"""# RelBERT-style relation model on {cfg["base"]}
 
 Relation embeddings for word pairs: `relsearch` fills a prompt template with the pair, runs
@@ -64,8 +84,8 @@ relation (barista:coffee, baker:bread) get close vectors (cosine).
 
 - **Base model:** `{cfg["base"]}`
 - **Template:** {_template_id(template)}: `{template}`
-- **Pooling:** `{info["aggregation"]}` (sum of the last hidden states over every token except
-  padding and the mask token; use cosine similarity)
+- **Pooling:** `{info["aggregation"]}` ({POOLING_TEXT.get(info["aggregation"], "")}; use cosine
+  similarity)
 - **Trained:** {trained}; {info.get("trained_parameters", 0):,} parameters
 - **Files:** {info.get("export_kind", "delta")} export ({info.get("export_note", "")})
 - **Written by:** relsearch {info["relsearch_version"]}, `relsearch train`
@@ -85,8 +105,9 @@ relation (barista:coffee, baker:bread) get close vectors (cosine).
   constant; one step per relation per epoch (shuffled), all train positives plus up to
   {cfg["negatives"]} sampled negatives per step; {cfg["epochs"]} epochs; seed {cfg["seed"]};
   precision {cfg["dtype"]}.
-- Model selection: the epoch with the best mean accuracy over the *validation* splits of
-  U2, U4, Google and BATS (analogy questions); test splits were never used.
+- Model selection: the epoch with the best unweighted mean accuracy over the *validation*
+  splits of {", ".join(SET_LABELS.get(s, s) for s in VALID_SETS)} (analogy questions); test
+  splits were never used.
 - Training time: {hours:.2f} h on {info.get("hardware", "CPU")}.
 
 ## Validation (analogy accuracy %, held-out SemEval InfoNCE loss)

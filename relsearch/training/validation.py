@@ -16,21 +16,32 @@ from relsearch.training.loss import info_nce
 from relsearch.training.prompt_bank import PromptBank
 from relsearch.training.semeval import TrainingData
 
-VALID_SETS = ("u2", "u4", "google", "bats")
+#: Validation splits used for model selection: short name -> folder under ``analogy_questions/``.
+#: Selection uses the unweighted mean over these six splits (the four small analogy sets of the
+#: RelBERT paper plus the larger T-REX and ConceptNet relational-similarity splits).
+VALID_SETS: dict[str, str] = {
+    "u2": "u2",
+    "u4": "u4",
+    "google": "google",
+    "bats": "bats",
+    "t_rex": "t_rex_relational_similarity",
+    "conceptnet": "conceptnet_relational_similarity",
+}
 
 
 def load_valid_sets(
-    data_dir: str | os.PathLike[str], names: tuple[str, ...] = VALID_SETS
+    data_dir: str | os.PathLike[str], names: tuple[str, ...] = tuple(VALID_SETS)
 ) -> dict[str, list[AnalogyQuestion]]:
-    """``analogy_questions/<name>/valid.jsonl`` for each name (never the test splits)."""
+    """``analogy_questions/<folder>/valid.jsonl`` for each name (never the test splits)."""
     root = Path(data_dir).expanduser() / "analogy_questions"
-    missing = [n for n in names if not (root / n / "valid.jsonl").is_file()]
+    paths = {n: root / VALID_SETS.get(n, n) / "valid.jsonl" for n in names}
+    missing = [str(p.relative_to(root)) for p in paths.values() if not p.is_file()]
     if missing:
         raise DataFormatError(
-            f"no analogy validation split for {', '.join(missing)} under {str(root)!r} "
-            "(expected <name>/valid.jsonl); pass --data pointing at the shared data folder"
+            f"no analogy validation split {', '.join(missing)} under {str(root)!r}; "
+            "pass --data pointing at the shared data folder"
         )
-    return {n: load_analogy_questions(root / n / "valid.jsonl") for n in names}
+    return {n: load_analogy_questions(p) for n, p in paths.items()}
 
 
 def valid_pairs(sets: dict[str, list[AnalogyQuestion]]) -> list[Pair]:
