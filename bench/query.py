@@ -95,17 +95,18 @@ def real_words() -> list[str]:
 
 def write_synthetic_index(path: Path, args: argparse.Namespace, encoder) -> dict:  # type: ignore[no-untyped-def]
     """Shards, pairs.parquet, word vectors, the builder's FAISS index and the manifest
-    (relsearch/index/format.py); returns what was built and its timings."""
+    (relsearch/storage/); returns what was built and its timings."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from index_builder.faiss_build import build_faiss_index, write_index
+    from index_builder.faiss_build import build_faiss_index
     from index_builder.index_choice import parse_memory, plan_index
-    from index_builder.manifest import build_manifest, write_manifest
-    from index_builder.shards import ShardReader
-    from relsearch.index import format as fmt
-    from relsearch.index.word_vectors_file import write_word_vectors
+    from relsearch.index.stored_vectors import StoredVectors
+    from relsearch.storage import layout as fmt
+    from relsearch.storage.faiss_file import write_faiss_index
+    from relsearch.storage.manifest import build_manifest, write_manifest
+    from relsearch.storage.word_vectors_file import write_word_vectors
 
     n, dim, rng = args.pairs, encoder.dim, np.random.default_rng(args.seed)
     real = real_words()
@@ -137,11 +138,13 @@ def write_synthetic_index(path: Path, args: argparse.Namespace, encoder) -> dict
 
     t0 = time.perf_counter()
     plan = plan_index(n, dim, parse_memory(args.memory_budget), args.factory)
-    result = build_faiss_index(ShardReader(path, n, args.shard_size, dim), plan, seed=args.seed)
+    result = build_faiss_index(
+        StoredVectors(path, n=n, dim=dim, shard_size=args.shard_size), plan, seed=args.seed
+    )
     if args.nprobe is not None:
         result.search_params = {"nprobe": args.nprobe}
         result.recall_at_10 = None  # the builder measured it at its tuned nprobe, not this one
-    write_index(result.index, path / fmt.FAISS_FILE)
+    write_faiss_index(result.index, path / fmt.FAISS_FILE)
     t_faiss = time.perf_counter() - t0
     faiss_info = result.manifest_block(plan.reason, (path / fmt.FAISS_FILE).stat().st_size)
     manifest = build_manifest(

@@ -10,16 +10,14 @@ recall it reached.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from index_builder.index_choice import IndexPlan
-from index_builder.shards import ShardReader
+from relsearch.index.stored_vectors import StoredVectors
 
 TARGET_RECALL = 0.95
 RECALL_QUERIES = 1_000
@@ -102,7 +100,7 @@ def skip_polysemous_training(index: Any) -> None:
             part.do_polysemous_training = False
 
 
-def build_faiss_index(reader: ShardReader, plan: IndexPlan, *, seed: int = 0, k: int = 10) -> FaissResult:
+def build_faiss_index(reader: StoredVectors, plan: IndexPlan, *, seed: int = 0, k: int = 10) -> FaissResult:
     """Train (if needed), add every shard, then measure recall@k on held-out vectors."""
     import faiss
     from faiss.contrib.exhaustive_search import knn_ground_truth
@@ -132,17 +130,3 @@ def build_faiss_index(reader: ShardReader, plan: IndexPlan, *, seed: int = 0, k:
     params, recall = _tune(index, xq, truth, k)
     seconds["recall"] = time.perf_counter() - t0
     return FaissResult(index, plan.factory, params, round(recall, 4), len(query_ids), len(train_ids), seconds)
-
-
-def write_index(index: Any, path: Path) -> None:
-    """``faiss.write_index`` to a temp file, then ``os.replace``."""
-    import faiss
-
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        faiss.write_index(index, str(tmp))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

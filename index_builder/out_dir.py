@@ -7,13 +7,16 @@ import json
 from pathlib import Path
 
 from relsearch.errors import IndexFormatError
-from relsearch.index.format import (
+from relsearch.storage.atomic import TEMP_PATTERN
+from relsearch.storage.layout import (
     CHECKPOINT_FILE,
     EMBEDDINGS_DIR,
     FAISS_FILE,
     FORMAT_NAME,
+    LOCK_FILE,
     MANIFEST_FILE,
     PAIRS_FILE,
+    VERIFIED_FILE,
     WORD_VECTORS_FILE,
 )
 
@@ -42,7 +45,7 @@ def inspect_out_dir(path: Path) -> DirState:
         return DirState.COMPLETE
     if (path / EMBEDDINGS_DIR / CHECKPOINT_FILE).is_file():
         return DirState.PARTIAL
-    entries = list(path.iterdir())
+    entries = [p for p in path.iterdir() if p.name != LOCK_FILE]
     embeddings = path / EMBEDDINGS_DIR
     if not entries or (entries == [embeddings] and embeddings.is_dir() and not any(embeddings.iterdir())):
         return DirState.EMPTY
@@ -52,7 +55,7 @@ def inspect_out_dir(path: Path) -> DirState:
 def foreign_error(path: Path) -> IndexFormatError:
     if path.exists() and not path.is_dir():
         return IndexFormatError(f"--out {str(path)!r} is a file, not a directory; choose another --out")
-    names = sorted(p.name for p in path.iterdir())
+    names = sorted(p.name for p in path.iterdir() if p.name != LOCK_FILE)
     shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
     return IndexFormatError(
         f"--out {str(path)!r} holds files that are not a relsearch index ({shown}); choose an empty or "
@@ -63,14 +66,29 @@ def foreign_error(path: Path) -> IndexFormatError:
 def remove_index(path: Path) -> None:
     """Delete a relsearch index or partial build in ``path``: the manifest first, then the rest."""
     (path / MANIFEST_FILE).unlink(missing_ok=True)
-    for name in (FAISS_FILE, PAIRS_FILE, WORD_VECTORS_FILE):
+    for name in (FAISS_FILE, PAIRS_FILE, WORD_VECTORS_FILE, VERIFIED_FILE):
         (path / name).unlink(missing_ok=True)
-    for tmp in path.glob(".*.tmp-*"):
+    for tmp in path.glob(TEMP_PATTERN):
         tmp.unlink(missing_ok=True)
     embeddings = path / EMBEDDINGS_DIR
     if embeddings.is_dir():
-        for pattern in ("part-*.npy", CHECKPOINT_FILE, ".*.tmp-*"):
+        for pattern in ("part-*.npy", CHECKPOINT_FILE, TEMP_PATTERN):
             for item in embeddings.glob(pattern):
                 item.unlink()
         if not any(embeddings.iterdir()):
             embeddings.rmdir()
+
+
+def remove_if_empty(path: Path) -> None:
+    """Remove a directory this build created if nothing but its lock (and an empty
+    ``embeddings/``) is in it."""
+    try:
+        entries = {p.name for p in path.iterdir()}
+        if entries - {LOCK_FILE, EMBEDDINGS_DIR} or any((path / EMBEDDINGS_DIR).glob("*")):
+            return
+        if EMBEDDINGS_DIR in entries:
+            (path / EMBEDDINGS_DIR).rmdir()
+        (path / LOCK_FILE).unlink(missing_ok=True)
+        path.rmdir()
+    except OSError:
+        pass

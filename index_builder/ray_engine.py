@@ -21,19 +21,21 @@ import socket
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from index_builder import shards
 from index_builder.encoder_spec import EncoderSpec
-from index_builder.shards import encode_shard, shard_count, shard_is_complete, shard_range
+from index_builder.shards import encode_shard
 from relsearch import errors
 from relsearch.errors import IndexFormatError, RelsearchError
-from relsearch.index.format import EMBEDDINGS_DIR, shard_path
+from relsearch.storage.checkpoint import Checkpoint
+from relsearch.storage.checksums import FileRecord
+from relsearch.storage.layout import EMBEDDINGS_DIR, shard_name, shard_path
+from relsearch.storage.shard_files import shard_header_ok, shard_range
 
 INSTALL_HINT = "pip install 'relsearch[ray]'"
 #: CPUs (and torch threads) per actor: one single-threaded encoder per core.
@@ -84,7 +86,14 @@ class ShardEncoder:
         job = self.job
         ids = batch.column("id").to_pylist()
         heads, tails = batch.column("head").to_pylist(), batch.column("tail").to_pylist()
-        done: dict[str, list[Any]] = {"shard": [], "rows": [], "worker": [], "seconds": []}
+        done: dict[str, list[Any]] = {
+            "shard": [],
+            "rows": [],
+            "worker": [],
+            "seconds": [],
+            "bytes": [],
+            "xxh3_128": [],
+        }
         begin = 0
         while begin < len(ids):
             shard = ids[begin] // job.shard_size
@@ -95,8 +104,12 @@ class ShardEncoder:
             t0 = time.perf_counter()
             path = shard_path(Path(job.out_dir), shard)
             path.parent.mkdir(parents=True, exist_ok=True)  # exists on shared storage; not on a node's disk
-            encode_shard(self.encoder, heads[begin:end], tails[begin:end], path, batch_size=job.batch_size)
+            record = encode_shard(
+                self.encoder, heads[begin:end], tails[begin:end], path, batch_size=job.batch_size
+            )
             done["shard"].append(shard)
+            done["bytes"].append(record.bytes)
+            done["xxh3_128"].append(record.xxh3_128)
             done["rows"].append(stop - start)
             done["worker"].append(self.worker)
             done["seconds"].append(round(time.perf_counter() - t0, 3))
@@ -204,7 +217,7 @@ def _check_visible(out_dir: Path, shards: Sequence[int], pairs: int, shard_size:
     missing = []
     for k in shards:
         start, stop = shard_range(k, pairs, shard_size)
-        if not shard_is_complete(shard_path(out_dir, k), stop - start, dim):
+        if not shard_header_ok(shard_path(out_dir, k), stop - start, dim):
             missing.append(k)
     if missing:
         raise IndexFormatError(
@@ -221,14 +234,17 @@ def encode_shards_with_ray(
     table: pa.Table,
     job: ShardJob,
     *,
-    done: Sequence[int],
+    checkpoint: Checkpoint,
+    todo: Sequence[int],
     progress: Any,
     address: str | None = None,
     workers: int | None = None,
+    after_shard: Callable[[int], None] | None = None,
 ) -> RayRun:
-    """Encode every shard not in ``done`` on a Ray actor pool; return what was encoded.
+    """Encode the shards ``todo`` on a Ray actor pool, recording each in ``checkpoint`` as its
+    result comes back (then ``after_shard(k)``); return what was encoded.
 
-    ``table`` holds ``id``, ``head`` and ``tail`` for all ``job.pairs`` pairs. Without
+    ``table`` holds ``id``, ``head`` and ``tail`` of the pairs from its first id on. Without
     ``address`` a local Ray instance sized to this machine is started (and shut down after);
     with one, the cluster at that address is joined; an already initialised Ray is reused.
     """
@@ -236,15 +252,15 @@ def encode_shards_with_ray(
     import ray
     import ray.data
 
-    finished = set(done)
-    missing = [k for k in range(shard_count(job.pairs, job.shard_size)) if k not in finished]
+    missing = list(todo)
     if not missing:
         return RayRun(0, {"address": address or "local", "workers": 0})
     columns = table.select(["id", "head", "tail"])
+    offset = int(columns.column("id")[0].as_py()) if columns.num_rows else 0
     blocks = []
     for k in missing:
         start, stop = shard_range(k, job.pairs, job.shard_size)
-        blocks.append(columns.slice(start, stop - start))
+        blocks.append(columns.slice(start - offset, stop - start))
 
     with _data_context():
         started, count, where = _connect(address, workers)
@@ -270,11 +286,15 @@ def encode_shards_with_ray(
             rows = iter(results.iter_rows())
             try:
                 for row in rows:
+                    shard = int(row["shard"])
+                    record = FileRecord(int(row["bytes"]), str(row["xxh3_128"]))
+                    checkpoint.record(out_dir, shard_name(shard), record)
                     progress.advance(int(row["rows"]))
                     progress.shard_done()
                     by_worker[str(row["worker"])] += 1
                     encoded, pairs, busy = encoded + 1, pairs + int(row["rows"]), busy + float(row["seconds"])
-                    shards._maybe_crash(int(row["shard"]))  # the test hook, as in the local engine
+                    if after_shard is not None:
+                        after_shard(shard)
             finally:
                 close = getattr(rows, "close", None)
                 if close is not None:

@@ -1,6 +1,8 @@
-"""Write small, valid index directories straight from pairs and vectors (per relsearch/index/format.py).
+"""Write small, valid index directories straight from pairs and vectors (per relsearch/storage/).
 
-The query side is tested against these, independently of the builder.
+The query side is tested against these, independently of the builder. Files are written
+with plain numpy/pyarrow/faiss calls; the manifest lists their sizes and checksums unless
+``checksums=False`` (an index from before relsearch recorded them).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from relsearch.index.format import (
+from relsearch.storage.atomic import write_json_atomic
+from relsearch.storage.checksums import file_record
+from relsearch.storage.layout import (
     EMBEDDINGS_DIR,
     FAISS_FILE,
     FORMAT_NAME,
@@ -24,8 +28,8 @@ from relsearch.index.format import (
     MANIFEST_FILE,
     PAIRS_FILE,
     PARQUET_METADATA_KEY,
+    shard_name,
     shard_path,
-    write_json_atomic,
 )
 
 # fmt: off
@@ -78,6 +82,7 @@ def write_index(
     metadata: dict[str, list[Any]] | None = None,
     search_params: dict[str, Any] | None = None,
     format_version: int = FORMAT_VERSION,
+    checksums: bool = True,
 ) -> Path:
     """Write ``path`` as a complete index: shards, pairs.parquet, index.faiss, then the manifest."""
     path = Path(path)
@@ -124,6 +129,9 @@ def write_index(
         "build": {"settings": {"factory": factory}, "durations": {"total_s": 0.0}},
         "versions": {"faiss": faiss.__version__, "numpy": np.__version__},
     }
+    if checksums:
+        names = [PAIRS_FILE, FAISS_FILE, *(shard_name(k) for k in range(n_shards))]
+        manifest["files"] = {name: file_record(path / name).to_dict() for name in names}
     write_json_atomic(path / MANIFEST_FILE, manifest)
     return path
 

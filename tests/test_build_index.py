@@ -8,11 +8,10 @@ import faiss
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from crash_hooks import SimulatedCrash, crash_after
 from fake_encoder import FakeEncoder
 
-from index_builder import shards as shards_module
 from index_builder.build import build_index
-from index_builder.shards import CRASH_ENV, SimulatedCrash
 from relsearch.errors import IndexFormatError, RelsearchError
 from relsearch.index.format import (
     CHECKPOINT_FILE,
@@ -21,6 +20,7 @@ from relsearch.index.format import (
     read_manifest,
     shard_path,
 )
+from relsearch.storage import shard_files as shard_files_module
 
 WORDS = [f"word{i}" for i in range(60)] + ["baker", "bread", "brewer", "beer"]
 
@@ -99,9 +99,8 @@ def test_crash_after_shard_then_resume_equals_a_clean_build(tmp_path, monkeypatc
     clean = tmp_path / "clean"
     build(clean)
     out = tmp_path / "crashed"
-    monkeypatch.setenv(CRASH_ENV, "2")
     with pytest.raises(SimulatedCrash):
-        build(out)
+        build(out, after_shard=crash_after(2))
     assert not (out / "relsearch.json").exists()
     with pytest.raises(IndexFormatError, match="incomplete"):
         read_manifest(out)
@@ -110,7 +109,6 @@ def test_crash_after_shard_then_resume_equals_a_clean_build(tmp_path, monkeypatc
         "part-00001.npy",
         "part-00002.npy",
     ]
-    monkeypatch.delenv(CRASH_ENV)
     encoder = FakeEncoder()
     report = build(out, encoder=encoder)
     assert report.shards_reused == 3 and report.shards_encoded == report.shards - 3
@@ -131,10 +129,10 @@ def test_interrupted_shard_write_leaves_no_partial_shard(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         real_save(fh, array)
 
-    monkeypatch.setattr(shards_module.np, "save", dying_save)
+    monkeypatch.setattr(shard_files_module.np, "save", dying_save)
     with pytest.raises(KeyboardInterrupt):
         build(out)
-    monkeypatch.setattr(shards_module.np, "save", real_save)
+    monkeypatch.setattr(shard_files_module.np, "save", real_save)
     files = sorted(p.name for p in (out / "embeddings").iterdir())
     assert files == [CHECKPOINT_FILE, "part-00000.npy"]  # no shard 1, no temp file
     # a temp file and a truncated shard, as a kill -9 of another writer could leave
@@ -150,10 +148,8 @@ def test_interrupted_shard_write_leaves_no_partial_shard(tmp_path, monkeypatch):
 
 def test_resume_refuses_other_model_or_input_and_overwrite_starts_over(tmp_path, monkeypatch):
     out = tmp_path / "idx"
-    monkeypatch.setenv(CRASH_ENV, "0")
     with pytest.raises(SimulatedCrash):
-        build(out)
-    monkeypatch.delenv(CRASH_ENV)
+        build(out, after_shard=crash_after(0))
     with pytest.raises(IndexFormatError, match=r"another model .*fake-seed0.*--overwrite"):
         build(out, encoder=FakeEncoder(seed=1))
     with pytest.raises(IndexFormatError, match=r"different input .*--overwrite"):
@@ -247,10 +243,15 @@ def test_tiny_real_model_crash_and_resume_is_identical(tmp_path, monkeypatch, ti
     words = ["barista", "coffee", "baker", "bread", "brewer", "beer", "king", "queen", "dog", "puppy"]
     clean = tmp_path / "clean"
     build(clean, vocab=words, encoder=tiny_encoder, k=3, shard_size=8)
-    monkeypatch.setenv(CRASH_ENV, "1")
     with pytest.raises(SimulatedCrash):
-        build(tmp_path / "resumed", vocab=words, encoder=tiny_encoder, k=3, shard_size=8)
-    monkeypatch.delenv(CRASH_ENV)
+        build(
+            tmp_path / "resumed",
+            vocab=words,
+            encoder=tiny_encoder,
+            k=3,
+            shard_size=8,
+            after_shard=crash_after(1),
+        )
     report = build(tmp_path / "resumed", vocab=words, encoder=tiny_encoder, k=3, shard_size=8)
     assert report.shards_reused == 2
     assert index_files(tmp_path / "resumed") == index_files(clean)

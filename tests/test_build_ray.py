@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from crash_hooks import SimulatedCrash, crash_at_first
 from fake_encoder import FakeEncoder
 from typer.testing import CliRunner
 
 from index_builder.build import build_index
 from index_builder.encoder_spec import EncoderSpec
-from index_builder.shards import CRASH_ENV, SimulatedCrash
 from relsearch import RelationIndex
 from relsearch.cli.app import app
 from relsearch.errors import IndexFormatError, RelsearchError
@@ -31,8 +31,6 @@ needs_ray = pytest.mark.skipif(
     not HAVE_RAY, reason="Ray is not installed: pip install 'relsearch[ray]' to run the --engine ray tests"
 )
 FAKE = EncoderSpec("fake_encoder:FakeEncoder", {"dim": 16})
-#: the same vectors and fingerprint, 0.25 s per shard: the simulated crash lands while shards remain
-SLOW_FAKE = EncoderSpec("fake_encoder:FakeEncoder", {"dim": 16, "delay": 0.25})
 WORDS = [f"w{i}" for i in range(45)]
 #: 315 distinct pairs: 5 shards of 64 (the last one 59) in the equality test, 16 of 20 for resuming
 PAIRS = [(WORDS[i], WORDS[(7 * i + j) % 45]) for i in range(45) for j in range(1, 8)]
@@ -40,7 +38,7 @@ PAIRS = [(WORDS[i], WORDS[(7 * i + j) % 45]) for i in range(45) for j in range(1
 
 def stable_manifest(out: Path) -> dict:
     manifest = json.loads((out / MANIFEST_FILE).read_text())
-    for key in ("created", "build"):
+    for key in ("created", "build", "files"):  # files: the tiny model's float16 steps differ by engine
         manifest.pop(key)
     manifest["faiss"].pop("seconds")
     return manifest
@@ -106,7 +104,7 @@ def test_encoder_spec_builds_by_import_path():
 
 def test_shards_not_visible_to_the_driver_are_reported(tmp_path):
     from index_builder.ray_engine import _check_visible
-    from index_builder.shards import write_shard
+    from relsearch.storage.shard_files import write_shard
 
     (tmp_path / "embeddings").mkdir()
     write_shard(tmp_path / "embeddings" / "part-00000.npy", np.ones((20, 16), dtype=np.float32) / 4)
@@ -156,23 +154,34 @@ def test_cli_ray_engine_equals_local_engine(tmp_path, tiny_model_dir):
 
 
 @needs_ray
-def test_interrupted_ray_build_resumes_without_re_encoding(tmp_path, monkeypatch, local_ray):
+def test_interrupted_ray_build_resumes_without_re_encoding(tmp_path, local_ray):
     clean, out = tmp_path / "clean", tmp_path / "idx"
     build_index(clean, pairs=PAIRS, encoder=FakeEncoder(dim=16), shard_size=20)
 
-    monkeypatch.setenv(CRASH_ENV, "0")  # the driver stops once shard 0 is reported done
+    # the driver stops right after recording the first shard a worker reports
     with pytest.raises(SimulatedCrash):
-        build_index(out, pairs=PAIRS, encoder=SLOW_FAKE, shard_size=20, engine="ray", workers=2)
-    monkeypatch.delenv(CRASH_ENV)
+        build_index(
+            out,
+            pairs=PAIRS,
+            encoder=FAKE,
+            shard_size=20,
+            engine="ray",
+            workers=2,
+            after_shard=crash_at_first(),
+        )
     assert (out / "embeddings" / CHECKPOINT_FILE).exists() and not (out / MANIFEST_FILE).exists()
+    recorded = [
+        name.split("/")[-1]
+        for name in json.loads((out / "embeddings" / CHECKPOINT_FILE).read_text())["files"]
+        if name.startswith("embeddings/")
+    ]
+    assert len(recorded) == 1  # shards written but not yet recorded are encoded again
     before = {name: (p.stat().st_ino, p.stat().st_mtime_ns) for name, p in shard_files(out).items()}
-    assert "part-00000.npy" in before and len(before) < 16
 
     report = build_index(out, pairs=PAIRS, encoder=FAKE, shard_size=20, engine="ray", workers=2)
-    assert report.shards_reused == len(before) and report.shards_encoded == 16 - len(before)
+    assert report.shards_reused == 1 and report.shards_encoded == 15
     after = shard_files(out)
-    for name, stamp in before.items():  # completed shards were not written again
-        assert (after[name].stat().st_ino, after[name].stat().st_mtime_ns) == stamp
+    assert (after[recorded[0]].stat().st_ino, after[recorded[0]].stat().st_mtime_ns) == before[recorded[0]]
     for name in ("pairs.parquet", "index.faiss"):
         assert (out / name).read_bytes() == (clean / name).read_bytes()
     expected = shard_files(clean)

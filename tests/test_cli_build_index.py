@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from crash_hooks import interrupt_after
 from typer.testing import CliRunner
 
-from index_builder import shards as shards_module
+from index_builder import build as build_module
 from index_builder.build import build_index
 from relsearch.cli.app import app
 from relsearch.index.format import read_manifest
@@ -160,11 +161,9 @@ def test_foreign_out_dir_and_usage_errors(tmp_path, vocab, tiny_model_dir):
 def test_ctrl_c_prints_how_to_resume_and_exits_130(tmp_path, vocab, tiny_model_dir, monkeypatch):
     out = tmp_path / "idx"
 
-    def interrupt(shard: int) -> None:
-        if shard == 1:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(shards_module, "_maybe_crash", interrupt)
+    monkeypatch.setattr(
+        build_module, "build_index", functools.partial(build_index, after_shard=interrupt_after(1))
+    )
     args = ["build-index", str(vocab), "--out", str(out), "-m", str(tiny_model_dir), "--shard-size", "4"]
     result = runner.invoke(app, args)
     assert result.exit_code == 130
@@ -180,14 +179,14 @@ def test_ctrl_c_prints_how_to_resume_and_exits_130(tmp_path, vocab, tiny_model_d
 
 def test_kill_9_then_resume_equals_a_clean_build(tmp_path, vocab, tiny_model_dir, tiny_encoder):
     out = tmp_path / "idx"
-    cmd = [sys.executable, "-m", "relsearch", "build-index", str(vocab), "--out", str(out)]
-    cmd += ["-m", str(tiny_model_dir), "--k", "3", "--shard-size", "6", "--dtype", "float32", "--json"]
-    env = {**os.environ, shards_module.CRASH_ENV: "1:kill"}
-    killed = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    args = ["build-index", str(vocab), "--out", str(out)]
+    args += ["-m", str(tiny_model_dir), "--k", "3", "--shard-size", "6", "--dtype", "float32", "--json"]
+    killer = [sys.executable, str(ROOT / "tests" / "crash_hooks.py"), "1"]
+    killed = subprocess.run([*killer, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert not (out / "relsearch.json").exists()
-    env.pop(shards_module.CRASH_ENV)
-    resumed = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    cmd = [sys.executable, "-m", "relsearch", *args]
+    resumed = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["shards_reused"] == 2
 

@@ -66,5 +66,5 @@ def test_malformed_tables(tmp_path, columns, message):
 def test_unreadable_file(tmp_path):
     path = tmp_path / "pairs.parquet"
     path.write_bytes(b"not parquet")
-    with pytest.raises(IndexFormatError, match="cannot read"):
+    with pytest.raises(IndexFormatError, match="not a readable Parquet file"):
         PairTable.read(path)

@@ -276,12 +276,12 @@ BROKEN = {
     "no manifest": "not a relsearch index",
     "checkpoint": "incomplete",
     "newer": "newer than this relsearch",
-    "no faiss": "lacks index.faiss",
-    "no shard": "part-00002.npy is missing",
+    "no faiss": r"index.faiss in .* is missing",
+    "no shard": r"part-00002.npy in .* is missing",
     "counts": "inconsistent",
     "no encoder": "lacks encoder",
-    "bad parquet": "cannot read",
-    "bad faiss": "cannot read",
+    "bad parquet": "pairs.parquet in .* is 7 bytes, the manifest says",
+    "bad faiss": r"index.faiss in .* is 7 bytes, the manifest says .*verify .*--repair",
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 from relsearch import RelationEncoder, RelationIndex
 from relsearch.errors import IndexFormatError
 from relsearch.index.format import MANIFEST_FILE, WORD_VECTORS_FILE
-from relsearch.index.word_vectors_file import read_word_vectors, write_word_vectors
+from relsearch.storage.word_vectors_file import read_word_vectors, write_word_vectors
 
 PAIRS = [("barista", "coffee"), ("baker", "bread"), ("brewer", "beer"), ("king", "queen"), ("man", "woman")]
 
@@ -25,7 +25,7 @@ def test_round_trip_and_wrong_dimension(tmp_path):
     with pytest.raises(IndexFormatError, match="expected 4 floats"):
         read_word_vectors(tmp_path / "w.parquet", 4)
     (tmp_path / "bad.parquet").write_bytes(b"not parquet")
-    with pytest.raises(IndexFormatError, match="cannot read"):
+    with pytest.raises(IndexFormatError, match="not a readable Parquet file"):
         read_word_vectors(tmp_path / "bad.parquet", 5)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from relsearch import __version__
-from relsearch.cli import analogy, build_index, encode, eval_lrc, info, query, train
+from relsearch.cli import analogy, build_index, encode, eval_lrc, info, query, train, verify
 from relsearch.cli import eval as eval_cmd
 from relsearch.cli.output import setup_logging
 
@@ -45,6 +45,7 @@ app.command("build-index")(build_index.build_index)
 app.command("query")(query.query)
 app.command("analogy")(analogy.analogy)
 app.command("info")(info.info)
+app.command("verify")(verify.verify)
 app.command("train")(train.train)
 
 

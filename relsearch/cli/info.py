@@ -62,6 +62,22 @@ def _word_vectors_line(stored: dict[str, Any] | None, enc: dict[str, Any]) -> st
     return "none (prompt-only vectors)"
 
 
+def verified_line(path: Path) -> str:
+    """What the last ``relsearch verify`` of this very manifest found (``verified.json``)."""
+    from relsearch.storage.verify_record import read_verify_record
+
+    record = read_verify_record(path)
+    if record is None:
+        return "never: run `relsearch verify` to check every file (sizes, checksums, contents)"
+    when = record.get("verified", "?")
+    if not record.get("ok"):
+        names = ", ".join(p.get("file", "?") for p in record.get("problems", []))
+        return f"DAMAGED at {when}: {names}; run `relsearch verify` for the fix"
+    if not record.get("checksums"):
+        return f"ok at {when}, contents only (no checksums recorded: `relsearch verify --repair` adds them)"
+    return f"ok, all {record.get('files', 0)} files matched their checksums ({when})"
+
+
 def summary_rows(path: Path, manifest: dict[str, Any], sizes: dict[str, int]) -> list[tuple[str, str]]:
     """(field, value) lines describing the index."""
     enc = manifest.get("encoder") or {}
@@ -95,6 +111,7 @@ def summary_rows(path: Path, manifest: dict[str, Any], sizes: dict[str, int]) ->
             f"{fa.get('factory', '-')} ({fa.get('metric', '-')}), search {_flat(fa.get('search_params'))}",
         ),
         ("recall@10", "not measured" if recall is None else f"{recall:.4f} vs exact search"),
+        ("verified", verified_line(path)),
         ("input", _flat(manifest.get("input"))),
         ("build", _flat(manifest.get("build"))),
         ("versions", _flat(manifest.get("versions"))),

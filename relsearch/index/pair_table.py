@@ -12,18 +12,17 @@ word matching (shared words, head/tail filters, analogy candidates) ignores case
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from relsearch.errors import IndexFormatError
-from relsearch.index.format import PARQUET_METADATA_KEY
+from relsearch.errors import DamagedFileError, IndexFormatError
 from relsearch.pairs import Pair
+from relsearch.storage.checksums import FileRecord
+from relsearch.storage.pairs_parquet import read_pairs, schema_info
 
 #: Columns every ``pairs.parquet`` has; the others are metadata.
 KEY_COLUMNS = ("id", "head", "tail")
@@ -77,20 +76,20 @@ class PairTable:
         self._by_tail = _Groups(self.tail_codes, len(self.words))
         self.metadata_columns = [c for c in table.column_names if c not in KEY_COLUMNS]
         self._metadata = table.select(self.metadata_columns)
-        raw = (table.schema.metadata or {}).get(PARQUET_METADATA_KEY)
-        try:
-            self.schema_info: dict[str, Any] = json.loads(raw) if raw else {}
-        except ValueError:
-            self.schema_info = {}
+        self.schema_info: dict[str, Any] = schema_info(table)
 
     @classmethod
-    def read(cls, path: str | Path, *, memory_map: bool = False) -> PairTable:
-        """Read ``pairs.parquet``; ``IndexFormatError`` if it is unreadable or malformed."""
+    def read(
+        cls, path: str | Path, *, record: FileRecord | None = None, memory_map: bool = False
+    ) -> PairTable:
+        """Read ``pairs.parquet``, checked against ``record``; ``IndexFormatError`` if it is damaged
+        or malformed. (The file is always memory-mapped while it is read; ``memory_map`` is kept
+        for callers that pass it.)"""
         path = Path(path)
         try:
-            table = pq.read_table(path, memory_map=memory_map)
-        except (OSError, pa.ArrowException) as exc:
-            raise IndexFormatError(f"cannot read {path}: {exc}; rebuild the index") from exc
+            table = read_pairs(path, record)
+        except DamagedFileError as exc:
+            raise exc.at(path.parent) from None
         return cls(table, path)
 
     def __len__(self) -> int:

@@ -16,24 +16,25 @@ from typing import TYPE_CHECKING, Any
 import faiss
 import numpy as np
 
-from relsearch.errors import IndexFormatError, RelsearchError
+from relsearch.errors import DamagedFileError, IndexFormatError, RelsearchError
 from relsearch.index import analogy_search
 from relsearch.index.faiss_search import FilteredSearch
 from relsearch.index.filters import IdFilter
-from relsearch.index.format import (
+from relsearch.index.hit import Hit
+from relsearch.index.index_encoder import load_index_encoder
+from relsearch.index.pair_table import PairTable
+from relsearch.index.stored_vectors import StoredVectors
+from relsearch.pairs import Pair, PairLike, parse_pair, validate_word
+from relsearch.storage.faiss_file import apply_search_params, read_faiss_index
+from relsearch.storage.layout import (
     EMBEDDINGS_DIR,
     FAISS_FILE,
     PAIRS_FILE,
     WORD_VECTORS_FILE,
     default_index_dir,
-    read_manifest,
 )
-from relsearch.index.hit import Hit
-from relsearch.index.index_encoder import load_index_encoder
-from relsearch.index.pair_table import PairTable
-from relsearch.index.stored_vectors import StoredVectors
-from relsearch.index.word_vectors_file import read_word_vectors
-from relsearch.pairs import Pair, PairLike, parse_pair, validate_word
+from relsearch.storage.manifest import file_records, read_manifest
+from relsearch.storage.word_vectors_file import read_word_vectors
 
 if TYPE_CHECKING:
     from relsearch.encoding import RelationEncoder
@@ -58,29 +59,6 @@ def check_k(k: int, n: int) -> None:
         raise RelsearchError(f"k must be a whole number of at least 1, got {k!r}")
     if k > n:
         raise RelsearchError(f"k={k} is larger than the index, which holds {n} pairs; use k <= {n}")
-
-
-def _read_faiss(path: Path, mmap: bool) -> Any:
-    flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
-    try:
-        return faiss.read_index(str(path), flags)
-    except RuntimeError as exc:
-        if mmap:  # not every index type can be memory-mapped
-            log.info("cannot memory-map %s (%s); reading it into memory", path, str(exc).splitlines()[0])
-            return _read_faiss(path, False)
-        raise IndexFormatError(f"cannot read {path}: {str(exc).splitlines()[0]}; rebuild the index") from exc
-
-
-def _apply_search_params(index: Any, params: dict[str, Any], path: Path) -> None:
-    space = faiss.ParameterSpace()
-    for name, value in (params or {}).items():
-        try:
-            space.set_index_parameter(index, str(name), float(value))
-        except (RuntimeError, TypeError, ValueError) as exc:
-            raise IndexFormatError(
-                f"the manifest of {str(path)!r} sets search parameter {name}={value!r}, which its "
-                f"FAISS index does not take: {str(exc).splitlines()[0]}"
-            ) from exc
 
 
 class RelationIndex:
@@ -113,13 +91,21 @@ class RelationIndex:
     # -- loading and building ----------------------------------------------------------------------
     @classmethod
     def load(
-        cls, path: str | os.PathLike[str] | None = None, *, mmap: bool = False, model: str | None = None
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        mmap: bool = False,
+        model: str | None = None,
+        verify: bool = True,
     ) -> RelationIndex:
         """Open the index at ``path`` (default ``$RELSEARCH_INDEX`` or ``./relsearch-index``).
 
         ``mmap=True`` memory-maps the FAISS index (where its type allows) and the embedding
         shards instead of reading them into memory. ``model`` says where the index's model is, if
         not where its manifest recorded (it must be the same model: the fingerprints are compared).
+        Every file is checked against the manifest's size and checksum when it is first read;
+        ``verify=False`` skips hashing ``index.faiss`` (sizes are still checked, and the other
+        files are hashed as they are read). A damaged file raises ``DamagedFileError``.
 
         >>> index = RelationIndex.load("relsearch-index", mmap=True)  # doctest: +SKIP
         >>> len(index), ("barista", "coffee") in index                # doctest: +SKIP
@@ -132,8 +118,12 @@ class RelationIndex:
             _require(manifest, path, "encoder", key)
         n = int(_require(manifest, path, "counts", "pairs"))
         shard_size = int(_require(manifest, path, "shard_size"))
-        table = PairTable.read(path / PAIRS_FILE, memory_map=mmap)
-        index = _read_faiss(path / FAISS_FILE, mmap)
+        records = file_records(manifest)
+        table = PairTable.read(path / PAIRS_FILE, record=records.get(PAIRS_FILE))
+        try:
+            index = read_faiss_index(path / FAISS_FILE, records.get(FAISS_FILE), mmap=mmap, verify=verify)
+        except DamagedFileError as exc:
+            raise exc.at(path) from None
         if not (len(table) == index.ntotal == n) or index.d != dim:
             raise IndexFormatError(
                 f"the index at {str(path)!r} is inconsistent: manifest {n} pairs of dim {dim}, "
@@ -142,12 +132,12 @@ class RelationIndex:
             )
         if index.metric_type != faiss.METRIC_INNER_PRODUCT:
             raise IndexFormatError(f"{path / FAISS_FILE} does not use inner product; rebuild the index")
-        _apply_search_params(index, (manifest.get("faiss") or {}).get("search_params") or {}, path)
+        apply_search_params(index, (manifest.get("faiss") or {}).get("search_params") or {}, str(path))
         if not (path / EMBEDDINGS_DIR).is_dir():
             raise IndexFormatError(f"the index at {str(path)!r} lacks {EMBEDDINGS_DIR}/; rebuild it")
         if manifest.get("word_vectors") and not (path / WORD_VECTORS_FILE).is_file():
             raise IndexFormatError(f"the index at {str(path)!r} lacks {WORD_VECTORS_FILE}; rebuild it")
-        stored = StoredVectors(path, n=n, dim=dim, shard_size=shard_size, mmap=mmap)
+        stored = StoredVectors(path, n=n, dim=dim, shard_size=shard_size, mmap=mmap, records=records)
         return cls(path, manifest, table, index, stored, model=model)
 
     @classmethod
@@ -240,7 +230,13 @@ class RelationIndex:
             if stored_words and encoder.word_weight:
                 # the build's own word vectors (same fingerprint): new pairs of indexed words
                 # then cost one forward pass, not two
-                words, vectors = read_word_vectors(self.path / WORD_VECTORS_FILE, encoder.word_dim)
+                record = file_records(self.manifest).get(WORD_VECTORS_FILE)
+                try:
+                    words, vectors = read_word_vectors(
+                        self.path / WORD_VECTORS_FILE, encoder.word_dim, record
+                    )
+                except DamagedFileError as exc:
+                    raise exc.at(self.path) from None
                 encoder.add_word_vectors(words, vectors)
             self._encoder = encoder
         return self._encoder

@@ -1,19 +1,23 @@
-"""``StoredVectors``: the index's normalised float16 embedding shards (``embeddings/part-*.npy``).
+"""``StoredVectors``: an index's embedding shards as float32 unit vectors, by id or shard by shard.
 
-Shard ``k`` holds ids ``[k * shard_size, (k + 1) * shard_size)``. Shards are opened lazily: with
-``mmap=True`` each is memory-mapped (``np.load(mmap_mode="r")``, nothing read until a row is
-touched); otherwise a shard is read into memory the first time one of its rows is needed.
-Rows come back as float32 and re-normalised, so dot products are cosines without float16 drift.
+The one reader of ``embeddings/part-*.npy`` (through :mod:`relsearch.storage.shard_files`),
+used by queries and by the builder. Shards are opened lazily; the first time a shard is used
+it is checked against its record (size and xxh3-128) and for finite values. With
+``mmap=True`` a shard stays memory-mapped; otherwise it is read into memory. Rows come back
+as float32 and re-normalised, so dot products are cosines without float16 drift.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
-from relsearch.errors import IndexFormatError
-from relsearch.index.format import shard_path
+from relsearch.errors import DamagedFileError, IndexFormatError
+from relsearch.storage.checksums import FileRecord
+from relsearch.storage.layout import shard_name, shard_path
+from relsearch.storage.shard_files import read_shard, shard_count, shard_header_ok, shard_range
 
 #: Rows scored per matrix product in :meth:`StoredVectors.top_k` (bounds the float32 copy).
 SCORE_CHUNK = 16384
@@ -25,39 +29,75 @@ def _normalise(rows: np.ndarray) -> np.ndarray:
 
 
 class StoredVectors:
-    """Random access to stored vectors by id: ``get(ids)``, ``scores(query, ids)``, ``top_k``."""
+    """Random access to stored vectors by id: ``get(ids)``, ``scores(query, ids)``, ``top_k``,
+    and ``blocks()`` shard by shard."""
 
-    def __init__(self, index_dir: Path, *, n: int, dim: int, shard_size: int, mmap: bool = False) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        n: int,
+        dim: int,
+        shard_size: int,
+        mmap: bool = False,
+        records: Mapping[str, FileRecord] | None = None,
+    ) -> None:
         if shard_size < 1:
             raise IndexFormatError(f"the manifest of {index_dir} has shard_size {shard_size}; rebuild it")
+        self.index_dir = index_dir
         self.n, self.dim, self.shard_size, self.mmap = n, dim, shard_size, mmap
-        n_shards = -(-n // shard_size)
-        self._paths = [shard_path(index_dir, k) for k in range(n_shards)]
+        self.records = dict(records or {})
+        n_shards = shard_count(n, shard_size)
         self._shards: list[np.ndarray | None] = [None] * n_shards
-        for k, path in enumerate(self._paths):
-            self._check(k, path)
+        for k in range(n_shards):
+            if shard_name(k) not in self.records:  # without a record: the header at least
+                self._check_header(k)
 
-    def _check(self, k: int, path: Path) -> None:
-        """Read the shard's header only: it must exist and have the expected shape and dtype."""
+    def _rows(self, k: int) -> int:
+        start, stop = shard_range(k, self.n, self.shard_size)
+        return stop - start
+
+    def _check_header(self, k: int) -> None:
+        path = shard_path(self.index_dir, k)
         if not path.is_file():
-            raise IndexFormatError(f"{path} is missing; the index is incomplete, rebuild it")
-        rows = min(self.shard_size, self.n - k * self.shard_size)
-        try:
-            header = np.load(path, mmap_mode="r")
-        except (OSError, ValueError) as exc:
-            raise IndexFormatError(f"cannot read {path}: {exc}") from exc
-        if header.shape != (rows, self.dim) or header.dtype != np.float16:
-            raise IndexFormatError(
-                f"{path} holds {header.dtype} {header.shape}, expected float16 ({rows}, {self.dim}); "
-                "the index is inconsistent, rebuild it"
+            raise DamagedFileError(shard_name(k), "is missing", str(self.index_dir))
+        if not shard_header_ok(path, self._rows(k), self.dim):
+            raise DamagedFileError(
+                shard_name(k), f"is not a float16 ({self._rows(k)}, {self.dim}) array", str(self.index_dir)
             )
 
     def _shard(self, k: int) -> np.ndarray:
         shard = self._shards[k]
         if shard is None:
-            shard = np.load(self._paths[k], mmap_mode="r" if self.mmap else None)
+            try:
+                shard = read_shard(
+                    shard_path(self.index_dir, k),
+                    self._rows(k),
+                    self.dim,
+                    self.records.get(shard_name(k)),
+                    shard=k,
+                )
+            except DamagedFileError as exc:
+                raise exc.at(self.index_dir) from None
+            if not self.mmap:
+                shard = np.array(shard)
             self._shards[k] = shard
         return shard
+
+    def check_all(self) -> None:
+        """Read and check every shard now (``DamagedFileError`` for the first bad one)."""
+        for k in range(len(self._shards)):
+            self._shard(k)
+            if not self.mmap:
+                self._shards[k] = None
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """Float32 unit vectors shard by shard, in id order (one shard in memory at a time)."""
+        for k in range(len(self._shards)):
+            block = _normalise(np.asarray(self._shard(k), dtype=np.float32))
+            if not self.mmap:
+                self._shards[k] = None
+            yield block
 
     def get(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """Unit-norm float32 rows ``(len(ids), dim)`` in the order of ``ids``."""
@@ -70,6 +110,8 @@ class StoredVectors:
             where = np.flatnonzero(shards == k)
             out[where] = self._shard(int(k))[ids[where] - k * self.shard_size]
         return _normalise(out)
+
+    take = get
 
     def scores(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Cosine of the unit vector ``query`` with each id's vector (chunked)."""

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from relsearch.index.format import FORMAT_NAME, FORMAT_VERSION, PARQUET_METADATA_KEY
+from relsearch.errors import DamagedFileError
+from relsearch.storage.atomic import atomic_write
+from relsearch.storage.checksums import FileRecord, check_data, file_record, map_file, short
+from relsearch.storage.layout import FORMAT_NAME, FORMAT_VERSION, PAIRS_FILE, PARQUET_METADATA_KEY
 
 #: Rows per Parquet row group: small enough that looking up a few ids reads little.
 ROW_GROUP_SIZE = 65_536
 
 
-def pairs_table(table: pa.Table) -> pa.Table:
+def pairs_table(table: pa.Table, first_id: int = 0) -> pa.Table:
     """Prepend ``id`` (int64, = row number = FAISS id) to a ``head``/``tail``/metadata table."""
-    ids = pa.array(range(table.num_rows), type=pa.int64())
+    ids = pa.array(range(first_id, first_id + table.num_rows), type=pa.int64())
     return table.add_column(0, "id", ids)
 
 
@@ -34,19 +36,32 @@ def pairs_stamp(n: int, input_info: dict[str, Any], encoder_fingerprint: str | N
     }
 
 
-def write_pairs_parquet(table: pa.Table, path: Path, stamp: dict[str, Any]) -> None:
-    """Write ``table`` with ``stamp`` as JSON under the schema key ``b"relsearch"``, atomically."""
+def write_pairs_parquet(table: pa.Table, path: Path, stamp: dict[str, Any]) -> FileRecord:
+    """Write ``table`` with ``stamp`` as JSON under the schema key ``b"relsearch"``, atomically;
+    return the file's record."""
     metadata = dict(table.schema.metadata or {})
     metadata[PARQUET_METADATA_KEY] = json.dumps(stamp, ensure_ascii=False).encode("utf-8")
     table = table.replace_schema_metadata(metadata)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_write(path, needed=table.nbytes) as tmp:
         pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, compression="zstd")
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        record = file_record(tmp)
+    return record
+
+
+def read_pairs(path: Path, record: FileRecord | None = None, *, name: str = PAIRS_FILE) -> pa.Table:
+    """The whole pairs table (id, head, tail, metadata), checked against ``record`` if given.
+
+    The file is memory-mapped, hashed and parsed from the same pages (one pass over the disk).
+    """
+    try:
+        data = map_file(path)
+    except OSError as exc:
+        raise DamagedFileError(name, f"cannot be read ({exc})") from None
+    check_data(data, record, name)
+    try:
+        return pq.read_table(pa.py_buffer(data))
+    except (OSError, pa.ArrowException) as exc:
+        raise DamagedFileError(name, f"is not a readable Parquet file ({short(exc)})") from None
 
 
 def read_stamp(path: Path) -> dict[str, Any] | None:
@@ -58,14 +73,19 @@ def read_stamp(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def schema_info(table: pa.Table) -> dict[str, Any]:
+    """The stamp of a table read from ``pairs.parquet`` ({} if it has none)."""
+    raw = (table.schema.metadata or {}).get(PARQUET_METADATA_KEY)
+    try:
+        info = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
 def stamp_matches(path: Path, input_fingerprint: str, encoder_fingerprint: str | None) -> bool:
     """True if ``path`` was written for this input and encoder (a build resumes from it)."""
     stamp = read_stamp(path) or {}
     return (stamp.get("input") or {}).get("fingerprint") == input_fingerprint and stamp.get(
         "encoder_fingerprint"
     ) == encoder_fingerprint
-
-
-def read_pairs(path: Path) -> pa.Table:
-    """The whole pairs table (id, head, tail, metadata)."""
-    return pq.read_table(path)
