@@ -235,18 +235,19 @@ def build_index(
             raise RelsearchError(f"{name.replace('_', '-')} must be at least 1, got {value}")
     budget = parse_memory(memory_budget)
     out = Path(out_dir)
-    inp = read_input(vocab, pairs, k, all_pairs, resolve_word_model(word_model, model, encoder))
     if encoder is not None and model is not None:
         raise RelsearchError("give either model or encoder, not both")
     check_out_dir(out, inspect_out_dir(out), overwrite)
     if dry_run:
+        inp = read_input(vocab, pairs, k, all_pairs, resolve_word_model(word_model, model, encoder))
         return _dry_run(out, inp, model, encoder, dtype, batch_size, shard_size, budget, index_key, t_start)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        with IndexLock(out, "relsearch build-index"):
+        with IndexLock(out, "relsearch build-index"):  # before anything slow: a second writer stops at once
             state = inspect_out_dir(out)  # again: another writer may have finished meanwhile
             check_out_dir(out, state, overwrite)
+            inp = read_input(vocab, pairs, k, all_pairs, resolve_word_model(word_model, model, encoder))
             return _build_locked(
                 out,
                 inp,
