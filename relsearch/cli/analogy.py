@@ -10,7 +10,7 @@ from relsearch.cli.options import DtypeOpt
 from relsearch.cli.output import err, handle_errors, out, print_json
 from relsearch.cli.query_common import IndexOpt, JsonOpt, KOpt, MmapOpt, SepOpt, hit_table
 from relsearch.errors import InvalidPairError, RelsearchError
-from relsearch.index.hit import Hit
+from relsearch.json_output import analogy_dicts
 from relsearch.pairs import Pair, format_pair, parse_pair
 
 
@@ -39,10 +39,6 @@ def _solve_choices(
         return
     title = f"{format_pair(stem)} is most like"
     out.print(hit_table(title, hits, ["choice"]))
-
-
-def _with_answer(hit: Hit, answer_side: str) -> dict[str, object]:
-    return {**hit.to_dict(), "answer": hit.tail if answer_side == "tail" else hit.head}
 
 
 @handle_errors
@@ -105,7 +101,7 @@ def analogy(
         )
     hits = idx.analogy(pair, c=c, d=d, k=k, progress=True)
     if as_json:
-        print_json([_with_answer(h, side) for h in hits])
+        print_json(analogy_dicts(hits, side))
         return
     question = f"{format_pair(pair)} :: {c}:?" if c is not None else f"{format_pair(pair)} :: ?:{d}"
     out.print(hit_table(question, hits, idx.metadata_columns, answer=side))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from relsearch import __version__
-from relsearch.cli import analogy, build_index, encode, eval_lrc, info, query, train, verify
+from relsearch.cli import analogy, build_index, encode, eval_lrc, export, info, query, serve, train, verify
 from relsearch.cli import eval as eval_cmd
 from relsearch.cli.output import setup_logging
 
@@ -47,6 +47,8 @@ app.command("analogy")(analogy.analogy)
 app.command("info")(info.info)
 app.command("verify")(verify.verify)
 app.command("train")(train.train)
+app.command("serve")(serve.serve)
+app.command("export")(export.export)
 
 
 def main() -> None:

@@ -9,21 +9,8 @@ from rich.table import Table
 
 from relsearch.cli.output import handle_errors, out, print_json
 from relsearch.cli.query_common import IndexOpt, JsonOpt
-from relsearch.index.format import (
-    EMBEDDINGS_DIR,
-    FAISS_FILE,
-    MANIFEST_FILE,
-    PAIRS_FILE,
-    default_index_dir,
-    read_manifest,
-)
-
-
-def disk_usage(path: Path) -> dict[str, int]:
-    """Bytes per part of the index directory."""
-    shards = sum(p.stat().st_size for p in (path / EMBEDDINGS_DIR).glob("*.npy"))
-    sizes = {name: (path / name).stat().st_size for name in (MANIFEST_FILE, PAIRS_FILE, FAISS_FILE)}
-    return {**sizes, EMBEDDINGS_DIR: shards, "total": sum(sizes.values()) + shards}
+from relsearch.index.format import EMBEDDINGS_DIR, FAISS_FILE, PAIRS_FILE, default_index_dir, read_manifest
+from relsearch.json_output import disk_usage, index_info
 
 
 def human_bytes(n: float) -> str:
@@ -129,10 +116,10 @@ def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Describe an index: size, model, FAISS type, how it was built."""
     path = index if index is not None else default_index_dir()
     manifest = read_manifest(path)
-    sizes = disk_usage(path)
     if as_json:
-        print_json({"path": str(path.resolve()), "disk_bytes": sizes, "manifest": manifest})
+        print_json(index_info(path, manifest))
         return
+    sizes = disk_usage(path)
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")

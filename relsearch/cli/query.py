@@ -12,6 +12,7 @@ import typer
 from relsearch.cli.output import err, handle_errors, out, print_json
 from relsearch.cli.query_common import IndexModelOpt, IndexOpt, JsonOpt, KOpt, MmapOpt, SepOpt, hit_table
 from relsearch.errors import DataFormatError, InvalidPairError, RelsearchError
+from relsearch.json_output import hit_dicts, query_result
 from relsearch.pairs import Pair, format_pair, parse_pair, validate_word
 
 #: Queries searched per batch when reading them from a file.
@@ -101,8 +102,7 @@ def query(
         results = idx.search_batch(chunk, k, allow_overlap=allow_overlap, head=head, tail=tail)
         for pair, hits in zip(chunk, results, strict=True):
             if as_json:
-                payload = [h.to_dict() for h in hits]
-                print_json({"query": format_pair(pair), "hits": payload} if lines else payload)
+                print_json(query_result(pair, hits) if lines else hit_dicts(hits))
                 continue
             out.print(hit_table(f"pairs like {format_pair(pair)}", hits, idx.metadata_columns))
             if len(hits) < k:
