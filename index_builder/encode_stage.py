@@ -50,6 +50,7 @@ def encode_stage(
     engine: Engine,
     progress: bool,
     first_shard: int = 0,
+    generation: int = 0,
     after_shard: ShardCallback | None = None,
 ) -> EncodeRun:
     """Encode every shard from ``first_shard`` on that is not in ``done``.
@@ -100,6 +101,7 @@ def encode_stage(
                 done=done,
                 progress=bar,
                 first_shard=first_shard,
+                generation=generation,
                 after_shard=after_shard,
             )
     return run

@@ -11,13 +11,11 @@ from relsearch.storage.atomic import TEMP_PATTERN
 from relsearch.storage.layout import (
     CHECKPOINT_FILE,
     EMBEDDINGS_DIR,
-    FAISS_FILE,
     FORMAT_NAME,
     LOCK_FILE,
     MANIFEST_FILE,
-    PAIRS_FILE,
     VERIFIED_FILE,
-    WORD_VECTORS_FILE,
+    is_index_file,
 )
 
 
@@ -64,19 +62,22 @@ def foreign_error(path: Path) -> IndexFormatError:
 
 
 def remove_index(path: Path) -> None:
-    """Delete a relsearch index or partial build in ``path``: the manifest first, then the rest."""
+    """Delete a relsearch index or partial build in ``path``: the manifest first, then the rest
+    (only the files relsearch writes, of every generation)."""
     (path / MANIFEST_FILE).unlink(missing_ok=True)
-    for name in (FAISS_FILE, PAIRS_FILE, WORD_VECTORS_FILE, VERIFIED_FILE):
-        (path / name).unlink(missing_ok=True)
-    for tmp in path.glob(TEMP_PATTERN):
-        tmp.unlink(missing_ok=True)
-    embeddings = path / EMBEDDINGS_DIR
-    if embeddings.is_dir():
-        for pattern in ("part-*.npy", CHECKPOINT_FILE, TEMP_PATTERN):
-            for item in embeddings.glob(pattern):
+    (path / VERIFIED_FILE).unlink(missing_ok=True)
+    for folder in (path, path / EMBEDDINGS_DIR):
+        if not folder.is_dir():
+            continue
+        for item in folder.glob("*"):
+            if item.is_file() and is_index_file(str(item.relative_to(path))):
                 item.unlink()
-        if not any(embeddings.iterdir()):
-            embeddings.rmdir()
+        for tmp in folder.glob(TEMP_PATTERN):
+            tmp.unlink(missing_ok=True)
+    embeddings = path / EMBEDDINGS_DIR
+    (embeddings / CHECKPOINT_FILE).unlink(missing_ok=True)
+    if embeddings.is_dir() and not any(embeddings.iterdir()):
+        embeddings.rmdir()
 
 
 def remove_if_empty(path: Path) -> None:

@@ -23,10 +23,10 @@ from relsearch.index.stored_vectors import StoredVectors
 from relsearch.index.verify import VerifyReport, check_index, expected_files, record_outcome
 from relsearch.storage.checksums import FileRecord, file_record
 from relsearch.storage.faiss_file import write_faiss_index
-from relsearch.storage.layout import FAISS_FILE, MANIFEST_FILE, PAIRS_FILE, WORD_VECTORS_FILE, shard_path
+from relsearch.storage.layout import MANIFEST_FILE
 from relsearch.storage.layout import shard_number as shard_of
 from relsearch.storage.lock import IndexLock
-from relsearch.storage.manifest import file_records, read_manifest_only, write_manifest
+from relsearch.storage.manifest import IndexPaths, file_records, read_manifest_only, write_manifest
 from relsearch.storage.pairs_parquet import read_pairs
 from relsearch.storage.shard_files import shard_range
 from relsearch.storage.word_vectors_file import write_word_vectors
@@ -66,13 +66,14 @@ def repair_index(
         if not damaged:
             record_outcome(index_dir, before)
             return RepairReport(before, before)
-        lost = [name for name in damaged if name in (PAIRS_FILE, MANIFEST_FILE)]
+        manifest = read_manifest_only(index_dir)
+        paths = IndexPaths.from_manifest(manifest)
+        lost = [name for name in damaged if name in (paths.pairs, MANIFEST_FILE)]
         if lost:
             raise RelsearchError(
                 f"{', '.join(lost)} in {index_dir} is damaged and cannot be recomputed: restore it from a "
                 "backup or rebuild the index with `relsearch build-index ... --overwrite`"
             )
-        manifest = read_manifest_only(index_dir)
         records = file_records(manifest) or {  # an index without checksums gets them now
             name: file_record(index_dir / name) for name in expected_files(manifest) if name not in damaged
         }
@@ -84,34 +85,36 @@ def repair_index(
         settings = (manifest.get("build") or {}).get("settings") or {}
         batch_size = int(settings.get("batch_size") or DEFAULT_BATCH_SIZE)
         shards = [shard_of(name) for name in damaged if shard_of(name) is not None]
-        need_encoder = bool(shards) or WORD_VECTORS_FILE in damaged
+        need_encoder = bool(shards) or paths.word_vectors in damaged
         enc = _encoder(manifest, index_dir, encoder, model) if need_encoder else None
         new: dict[str, FileRecord] = {}
-        if shards or WORD_VECTORS_FILE in damaged:
-            table = read_pairs(index_dir / PAIRS_FILE, records.get(PAIRS_FILE))
+        if need_encoder:
+            table = read_pairs(index_dir / paths.pairs, records.get(paths.pairs))
             heads, tails = table.column("head").to_pylist(), table.column("tail").to_pylist()
         for k in shards:
             assert k is not None
             start, stop = shard_range(k, n, size)
-            record = encode_shard(
-                enc, heads[start:stop], tails[start:stop], shard_path(index_dir, k), batch_size=batch_size
+            name = paths.shards[k]
+            new[name] = encode_shard(
+                enc, heads[start:stop], tails[start:stop], index_dir / name, batch_size=batch_size
             )
-            new[f"embeddings/{shard_path(index_dir, k).name}"] = record
-        if WORD_VECTORS_FILE in damaged:
+        if paths.word_vectors in damaged:
             words = sorted(set(heads) | set(tails))
-            new[WORD_VECTORS_FILE] = write_word_vectors(
-                index_dir / WORD_VECTORS_FILE, words, enc.word_vectors(words)
+            new[paths.word_vectors] = write_word_vectors(
+                index_dir / paths.word_vectors, words, enc.word_vectors(words)
             )
         records.update(new)
-        if FAISS_FILE in damaged:
+        if paths.faiss in damaged:
             factory = manifest["faiss"]["factory"]
             budget = parse_memory(settings.get("memory_budget_bytes"))
             plan = plan_index(n, dim, budget, factory)
-            vectors = StoredVectors(index_dir, n=n, dim=dim, shard_size=size, records=records)
+            vectors = StoredVectors(
+                index_dir, n=n, dim=dim, shard_size=size, records=records, names=paths.shards
+            )
             result = build_faiss_index(vectors, plan)
-            records[FAISS_FILE] = write_faiss_index(result.index, index_dir / FAISS_FILE)
+            records[paths.faiss] = write_faiss_index(result.index, index_dir / paths.faiss)
             manifest["faiss"] = result.manifest_block(
-                manifest["faiss"].get("choice", plan.reason), records[FAISS_FILE].bytes
+                manifest["faiss"].get("choice", plan.reason), records[paths.faiss].bytes
             )
         manifest["files"] = {name: record.to_dict() for name, record in sorted(records.items())}
         write_manifest(index_dir, manifest)

@@ -78,28 +78,31 @@ def encode_shard(
         ) from None
 
 
-def kept_shards(out_dir: Path, checkpoint: Checkpoint) -> list[int]:
-    """Shard numbers whose files match their checkpoint record, re-checked now.
+def kept_shards(
+    out_dir: Path, checkpoint: Checkpoint, *, first_shard: int = 0, generation: int = 0
+) -> list[int]:
+    """Shard numbers (from ``first_shard`` on) whose files match their checkpoint record, re-checked now.
 
     A damaged shard (or one without a record: its writer was killed before recording it) is
     deleted, so that it is encoded again.
     """
     n, size, dim = checkpoint.pairs, checkpoint.shard_size, checkpoint.dim
     done = []
-    for k in range(shard_count(n, size)):
-        path = shard_path(out_dir, k)
+    for k in range(first_shard, shard_count(n, size)):
+        name = shard_name(k, generation)
+        path = out_dir / name
         if not path.exists():
             continue
-        record = checkpoint.files.get(shard_name(k))
+        record = checkpoint.files.get(name)
         start, stop = shard_range(k, n, size)
         try:
             if record is None:
-                raise DamagedFileError(shard_name(k), "has no record in the checkpoint")
-            read_shard(path, stop - start, dim, record, shard=k)
+                raise DamagedFileError(name, "has no record in the checkpoint")
+            read_shard(path, stop - start, dim, record, name=name)
         except DamagedFileError as exc:
             log.warning("relsearch: %s %s; encoding it again", exc.file, exc.problem)
             path.unlink(missing_ok=True)
-            checkpoint.files.pop(shard_name(k), None)
+            checkpoint.files.pop(name, None)
             continue
         done.append(k)
     return done
@@ -116,12 +119,13 @@ def encode_missing_shards(
     done: Sequence[int],
     progress: Any,
     first_shard: int = 0,
+    generation: int = 0,
     after_shard: ShardCallback | None = None,
 ) -> int:
     """Encode every shard not in ``done``, in order, recording each; return how many were encoded.
 
-    ``heads``/``tails`` hold the pairs from shard ``first_shard`` on (an update encodes only
-    its new shards).
+    ``heads``/``tails`` hold the pairs from shard ``first_shard`` on (an update writes only
+    its new shards, as files of its ``generation``).
     """
     size = checkpoint.shard_size
     finished = set(done)
@@ -135,11 +139,11 @@ def encode_missing_shards(
             encoder,
             heads[start - offset : stop - offset],
             tails[start - offset : stop - offset],
-            shard_path(out_dir, k),
+            shard_path(out_dir, k, generation),
             batch_size=batch_size,
             advance=progress.advance,
         )
-        checkpoint.record(out_dir, shard_name(k), record)
+        checkpoint.record(out_dir, shard_name(k, generation), record)
         encoded += 1
         progress.shard_done()
         if after_shard is not None:

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from relsearch.index.format import EMBEDDINGS_DIR, FAISS_FILE, MANIFEST_FILE, PAIRS_FILE
 from relsearch.index.hit import Hit
 from relsearch.pairs import Pair, format_pair
 
@@ -31,13 +30,15 @@ def analogy_dicts(hits: Sequence[Hit], answer_side: str) -> list[dict[str, Any]]
     return [{**hit.to_dict(), "answer": hit.tail if answer_side == "tail" else hit.head} for hit in hits]
 
 
-def disk_usage(path: Path) -> dict[str, int]:
-    """Bytes per part of the index directory."""
-    shards = sum(p.stat().st_size for p in (path / EMBEDDINGS_DIR).glob("*.npy"))
-    sizes = {name: (path / name).stat().st_size for name in (MANIFEST_FILE, PAIRS_FILE, FAISS_FILE)}
-    return {**sizes, EMBEDDINGS_DIR: shards, "total": sum(sizes.values()) + shards}
+def disk_usage(path: Path, manifest: dict[str, Any] | None = None) -> dict[str, int]:
+    """Bytes per part of the index directory: the files its manifest names (an updated index
+    names generation files such as ``pairs.g2.parquet``)."""
+    from relsearch.storage.manifest import disk_usage as usage
+    from relsearch.storage.manifest import read_manifest
+
+    return usage(path, manifest if manifest is not None else read_manifest(path))
 
 
 def index_info(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """What ``relsearch info --json`` prints: the resolved path, sizes on disk, the manifest."""
-    return {"path": str(path.resolve()), "disk_bytes": disk_usage(path), "manifest": manifest}
+    return {"path": str(path.resolve()), "disk_bytes": disk_usage(path, manifest), "manifest": manifest}

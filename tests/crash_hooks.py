@@ -58,11 +58,10 @@ def run_cli_killed_after(shard: int, args: list[str]) -> None:
 
     from relsearch.cli.app import app
 
-    for module_name, name in (("index_builder.build", "build_index"), ("index_builder.update", "add_pairs")):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
+    targets = [("index_builder.build", "build_index")]
+    targets += [("index_builder.update", "add_pairs"), ("index_builder.update", "remove_pairs")]
+    for module_name, name in targets:
+        module = importlib.import_module(module_name)
         setattr(module, name, functools.partial(getattr(module, name), after_shard=kill_after(shard)))
     sys.argv = ["relsearch", *args]
     app()

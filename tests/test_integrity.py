@@ -179,7 +179,7 @@ def test_non_finite_vectors_are_refused(tmp_path):
     path = tmp_path / "nan.npy"
     np.save(path, np.full((3, 4), np.nan, dtype=np.float16))  # written by something else
     with pytest.raises(DamagedFileError, match="non-finite"):
-        read_shard(path, 3, 4, file_record(path), shard=0)
+        read_shard(path, 3, 4, file_record(path), name="nan.npy")
 
 
 def test_word_vectors_are_checked(tmp_path, tiny_model_dir):

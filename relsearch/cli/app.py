@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 
 from relsearch import __version__
-from relsearch.cli import analogy, build_index, encode, eval_lrc, export, info, query, serve, train, verify
+from relsearch.cli import (
+    analogy,
+    build_index,
+    encode,
+    eval_lrc,
+    export,
+    info,
+    query,
+    serve,
+    train,
+    update,
+    verify,
+)
 from relsearch.cli import eval as eval_cmd
 from relsearch.cli.output import setup_logging
 
@@ -46,6 +58,8 @@ app.command("query")(query.query)
 app.command("analogy")(analogy.analogy)
 app.command("info")(info.info)
 app.command("verify")(verify.verify)
+app.command("add")(update.add)
+app.command("remove")(update.remove)
 app.command("train")(train.train)
 app.command("serve")(serve.serve)
 app.command("export")(export.export)

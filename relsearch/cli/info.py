@@ -119,7 +119,7 @@ def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(index_info(path, manifest))
         return
-    sizes = disk_usage(path)
+    sizes = disk_usage(path, manifest)
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")

@@ -33,7 +33,7 @@ from relsearch.storage.layout import (
     WORD_VECTORS_FILE,
     default_index_dir,
 )
-from relsearch.storage.manifest import file_records, read_manifest
+from relsearch.storage.manifest import IndexPaths, file_records, read_manifest
 from relsearch.storage.word_vectors_file import read_word_vectors
 
 if TYPE_CHECKING:
@@ -119,9 +119,10 @@ class RelationIndex:
         n = int(_require(manifest, path, "counts", "pairs"))
         shard_size = int(_require(manifest, path, "shard_size"))
         records = file_records(manifest)
-        table = PairTable.read(path / PAIRS_FILE, record=records.get(PAIRS_FILE))
+        paths = IndexPaths.from_manifest(manifest)
+        table = PairTable.read(path / paths.pairs, record=records.get(paths.pairs))
         try:
-            index = read_faiss_index(path / FAISS_FILE, records.get(FAISS_FILE), mmap=mmap, verify=verify)
+            index = read_faiss_index(path / paths.faiss, records.get(paths.faiss), mmap=mmap, verify=verify)
         except DamagedFileError as exc:
             raise exc.at(path) from None
         if not (len(table) == index.ntotal == n) or index.d != dim:
@@ -135,9 +136,11 @@ class RelationIndex:
         apply_search_params(index, (manifest.get("faiss") or {}).get("search_params") or {}, str(path))
         if not (path / EMBEDDINGS_DIR).is_dir():
             raise IndexFormatError(f"the index at {str(path)!r} lacks {EMBEDDINGS_DIR}/; rebuild it")
-        if manifest.get("word_vectors") and not (path / WORD_VECTORS_FILE).is_file():
-            raise IndexFormatError(f"the index at {str(path)!r} lacks {WORD_VECTORS_FILE}; rebuild it")
-        stored = StoredVectors(path, n=n, dim=dim, shard_size=shard_size, mmap=mmap, records=records)
+        if paths.word_vectors and not (path / paths.word_vectors).is_file():
+            raise DamagedFileError(paths.word_vectors, "is missing", str(path))
+        stored = StoredVectors(
+            path, n=n, dim=dim, shard_size=shard_size, mmap=mmap, records=records, names=paths.shards
+        )
         return cls(path, manifest, table, index, stored, model=model)
 
     @classmethod
@@ -180,6 +183,59 @@ class RelationIndex:
             **options,
         )
         return cls.load(out_dir, mmap=mmap)
+
+    # -- updates ------------------------------------------------------------------------------------
+    def add(
+        self,
+        pairs: str | os.PathLike[str] | Sequence[PairLike] | None = None,
+        *,
+        vocab: str | os.PathLike[str] | Sequence[str] | None = None,
+        encoder: Any = None,
+        progress: bool = False,
+        **options: Any,
+    ) -> Any:
+        """Add pairs (as ``relsearch add`` does) and reload; return the ``UpdateReport``.
+
+        Only the pairs the index lacks are encoded (with the index's own encoder unless
+        ``encoder``, of the same fingerprint, is given); the others are counted as skipped.
+
+        >>> report = index.add(["tea:teapot", "barista:coffee"])   # doctest: +SKIP
+        >>> report.changed, report.skipped                         # doctest: +SKIP
+        (1, 1)
+        """
+        from index_builder.update import add_pairs
+
+        report = add_pairs(
+            self.path,
+            pairs=pairs,
+            vocab=vocab,
+            encoder=encoder,
+            model=self._model_override,
+            progress=progress,
+            **options,
+        )
+        self._reload()
+        return report
+
+    def remove(self, pairs: str | os.PathLike[str] | Sequence[PairLike], *, progress: bool = False) -> Any:
+        """Remove pairs (as ``relsearch remove`` does) and reload; return the ``UpdateReport``.
+
+        Ids are row numbers, so the pairs after the first removed one get new ids.
+
+        >>> index.remove(["tea:teapot"]).changed                  # doctest: +SKIP
+        1
+        """
+        from index_builder.update import remove_pairs
+
+        report = remove_pairs(self.path, pairs=pairs, progress=progress)
+        self._reload()
+        return report
+
+    def _reload(self) -> None:
+        fresh = RelationIndex.load(self.path, model=self._model_override)
+        encoder = self._encoder
+        self.__dict__.update(fresh.__dict__)
+        self._encoder = encoder  # the same model (same fingerprint): no need to load it again
 
     # -- what it holds --------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -230,10 +286,10 @@ class RelationIndex:
             if stored_words and encoder.word_weight:
                 # the build's own word vectors (same fingerprint): new pairs of indexed words
                 # then cost one forward pass, not two
-                record = file_records(self.manifest).get(WORD_VECTORS_FILE)
+                name = IndexPaths.from_manifest(self.manifest).word_vectors or WORD_VECTORS_FILE
                 try:
                     words, vectors = read_word_vectors(
-                        self.path / WORD_VECTORS_FILE, encoder.word_dim, record
+                        self.path / name, encoder.word_dim, file_records(self.manifest).get(name)
                     )
                 except DamagedFileError as exc:
                     raise exc.at(self.path) from None

@@ -9,14 +9,14 @@ as float32 and re-normalised, so dot products are cosines without float16 drift.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from relsearch.errors import DamagedFileError, IndexFormatError
 from relsearch.storage.checksums import FileRecord
-from relsearch.storage.layout import shard_name, shard_path
+from relsearch.storage.layout import shard_name
 from relsearch.storage.shard_files import read_shard, shard_count, shard_header_ok, shard_range
 
 #: Rows scored per matrix product in :meth:`StoredVectors.top_k` (bounds the float32 copy).
@@ -41,6 +41,7 @@ class StoredVectors:
         shard_size: int,
         mmap: bool = False,
         records: Mapping[str, FileRecord] | None = None,
+        names: Sequence[str] | None = None,
     ) -> None:
         if shard_size < 1:
             raise IndexFormatError(f"the manifest of {index_dir} has shard_size {shard_size}; rebuild it")
@@ -48,9 +49,14 @@ class StoredVectors:
         self.n, self.dim, self.shard_size, self.mmap = n, dim, shard_size, mmap
         self.records = dict(records or {})
         n_shards = shard_count(n, shard_size)
+        self.names = list(names) if names is not None else [shard_name(k) for k in range(n_shards)]
+        if len(self.names) != n_shards:
+            raise IndexFormatError(
+                f"the manifest of {index_dir} names {len(self.names)} shards, expected {n_shards}"
+            )
         self._shards: list[np.ndarray | None] = [None] * n_shards
         for k in range(n_shards):
-            if shard_name(k) not in self.records:  # without a record: the header at least
+            if self.names[k] not in self.records:  # without a record: the header at least
                 self._check_header(k)
 
     def _rows(self, k: int) -> int:
@@ -58,24 +64,21 @@ class StoredVectors:
         return stop - start
 
     def _check_header(self, k: int) -> None:
-        path = shard_path(self.index_dir, k)
+        path = self.index_dir / self.names[k]
         if not path.is_file():
-            raise DamagedFileError(shard_name(k), "is missing", str(self.index_dir))
+            raise DamagedFileError(self.names[k], "is missing", str(self.index_dir))
         if not shard_header_ok(path, self._rows(k), self.dim):
             raise DamagedFileError(
-                shard_name(k), f"is not a float16 ({self._rows(k)}, {self.dim}) array", str(self.index_dir)
+                self.names[k], f"is not a float16 ({self._rows(k)}, {self.dim}) array", str(self.index_dir)
             )
 
     def _shard(self, k: int) -> np.ndarray:
         shard = self._shards[k]
         if shard is None:
             try:
+                name = self.names[k]
                 shard = read_shard(
-                    shard_path(self.index_dir, k),
-                    self._rows(k),
-                    self.dim,
-                    self.records.get(shard_name(k)),
-                    shard=k,
+                    self.index_dir / name, self._rows(k), self.dim, self.records.get(name), name=name
                 )
             except DamagedFileError as exc:
                 raise exc.at(self.index_dir) from None
@@ -90,6 +93,10 @@ class StoredVectors:
             self._shard(k)
             if not self.mmap:
                 self._shards[k] = None
+
+    def raw(self, k: int) -> np.ndarray:
+        """Shard ``k`` as stored: float16, not re-normalised (an update copies rows bit for bit)."""
+        return self._shard(k)
 
     def blocks(self) -> Iterator[np.ndarray]:
         """Float32 unit vectors shard by shard, in id order (one shard in memory at a time)."""

@@ -22,17 +22,13 @@ from relsearch.storage.checksums import FileRecord, file_record
 from relsearch.storage.faiss_file import read_faiss_index
 from relsearch.storage.layout import (
     EMBEDDINGS_DIR,
-    FAISS_FILE,
-    PAIRS_FILE,
-    WORD_VECTORS_FILE,
-    shard_name,
     shard_number,
 )
 from relsearch.storage.lock import IndexLock
-from relsearch.storage.manifest import file_records, now_utc, read_manifest_only
+from relsearch.storage.manifest import IndexPaths, file_records, now_utc, read_manifest_only
 from relsearch.storage.pairs_parquet import read_pairs
 from relsearch.storage.repair_hint import repair_hint
-from relsearch.storage.shard_files import read_shard, shard_count, shard_range
+from relsearch.storage.shard_files import read_shard, shard_range
 from relsearch.storage.verify_record import write_verify_record
 from relsearch.storage.word_vectors_file import read_word_vectors
 
@@ -68,32 +64,26 @@ class VerifyReport:
 
 def expected_files(manifest: dict[str, Any]) -> list[str]:
     """Every file a complete index with this manifest holds (besides the manifest)."""
-    names = [PAIRS_FILE, FAISS_FILE]
-    counts = manifest.get("counts") or {}
-    names += [
-        shard_name(k) for k in range(shard_count(int(counts.get("pairs", 0)), int(manifest["shard_size"])))
-    ]
-    if manifest.get("word_vectors"):
-        names.append(WORD_VECTORS_FILE)
-    return names
+    return IndexPaths.from_manifest(manifest).names()
 
 
 def _content_checker(manifest: dict[str, Any], index_dir: Path) -> Callable[[str], None]:
     n = int((manifest.get("counts") or {}).get("pairs", 0))
     dim = int((manifest.get("encoder") or {}).get("dim", 0))
     shard_size = int(manifest["shard_size"])
+    paths = IndexPaths.from_manifest(manifest)
 
     def check(name: str) -> None:
         path = index_dir / name
         shard = shard_number(name)
         if shard is not None:
             start, stop = shard_range(shard, n, shard_size)
-            read_shard(path, stop - start, dim, shard=shard)
-        elif name == PAIRS_FILE:
+            read_shard(path, stop - start, dim, name=name)
+        elif name == paths.pairs:
             rows = len(PairTable(read_pairs(path), path))
             if rows != n:
                 raise DamagedFileError(name, f"holds {rows:,} pairs, the manifest says {n:,}")
-        elif name == FAISS_FILE:
+        elif name == paths.faiss:
             import faiss
 
             index = read_faiss_index(path, verify=False)
@@ -102,7 +92,7 @@ def _content_checker(manifest: dict[str, Any], index_dir: Path) -> Callable[[str
                     name,
                     f"holds {index.ntotal:,} vectors of dim {index.d}, the manifest says {n:,} of dim {dim}",
                 )
-        elif name == WORD_VECTORS_FILE:
+        elif name == paths.word_vectors:
             read_word_vectors(path, int((manifest.get("word_vectors") or {}).get("dim", 0)))
 
     return check

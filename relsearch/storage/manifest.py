@@ -14,7 +14,15 @@ Keys (``format_version`` 1):
 - ``files`` (optional, added without a version change): every other file of the index by its
   relative name, ``{"bytes": int, "xxh3_128": hex}``; indexes written before it have no
   checksums and are read unchecked
+- ``generation`` and ``paths`` (optional, written by ``relsearch add`` / ``remove``): the
+  update count, and the names of the files that make up this generation of the index
+  (``pairs``, ``faiss``, ``word_vectors``, ``shards``: one name per shard); without them the
+  names are the build's (``pairs.parquet``, ``index.faiss``, ``embeddings/part-NNNNN.npy``)
 - ``updates`` (optional): one entry per ``relsearch add`` / ``remove`` since the build
+
+An update writes the files it changes under new names (``pairs.g2.parquet``,
+``embeddings/part-00007.g2.npy``, ...) and the manifest last, so until the new manifest
+replaces the old one the directory holds the old index, whole.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import datetime as dt
 import importlib.metadata
 import json
 import platform
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +46,8 @@ from relsearch.storage.layout import (
     FORMAT_VERSION,
     MANIFEST_FILE,
     PAIRS_FILE,
+    WORD_VECTORS_FILE,
+    shard_name,
 )
 
 LIBRARIES = ("relsearch", "faiss-cpu", "numpy", "pyarrow", "torch", "transformers")
@@ -101,6 +112,40 @@ def file_records(manifest: dict[str, Any]) -> dict[str, FileRecord]:
     return records
 
 
+@dataclass(frozen=True)
+class IndexPaths:
+    """The names (relative to the index directory) of the files of one generation of an index."""
+
+    pairs: str
+    faiss: str
+    word_vectors: str | None
+    shards: tuple[str, ...]
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any]) -> IndexPaths:
+        paths = manifest.get("paths") or {}
+        counts = manifest.get("counts") or {}
+        size = int(manifest.get("shard_size") or 1)
+        n_shards = -(-int(counts.get("pairs", 0)) // max(size, 1))
+        shards = paths.get("shards") or [shard_name(k) for k in range(n_shards)]
+        word_vectors = paths.get("word_vectors", WORD_VECTORS_FILE) if manifest.get("word_vectors") else None
+        return cls(
+            paths.get("pairs", PAIRS_FILE), paths.get("faiss", FAISS_FILE), word_vectors, tuple(shards)
+        )
+
+    def names(self) -> list[str]:
+        """Every file of this generation (besides the manifest)."""
+        return [self.pairs, self.faiss, *self.shards, *([self.word_vectors] if self.word_vectors else [])]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pairs": self.pairs,
+            "faiss": self.faiss,
+            "word_vectors": self.word_vectors,
+            "shards": list(self.shards),
+        }
+
+
 def read_manifest(index_dir: str | Path) -> dict[str, Any]:
     """Read and check the manifest of a complete index; raise ``IndexFormatError`` otherwise.
 
@@ -110,7 +155,8 @@ def read_manifest(index_dir: str | Path) -> dict[str, Any]:
     index_dir = Path(index_dir)
     manifest = read_manifest_only(index_dir)
     records = file_records(manifest)
-    for name in (PAIRS_FILE, FAISS_FILE):
+    paths = IndexPaths.from_manifest(manifest)
+    for name in (paths.pairs, paths.faiss):
         if name not in records and not (index_dir / name).is_file():
             raise DamagedFileError(name, "is missing", str(index_dir))
     for name, record in records.items():
@@ -148,3 +194,21 @@ def read_manifest_only(index_dir: Path) -> dict[str, Any]:
             f"reads ({FORMAT_VERSION}); upgrade relsearch"
         )
     return manifest
+
+
+def disk_usage(index_dir: Path, manifest: dict[str, Any]) -> dict[str, int]:
+    """Bytes per part of the index (the files its manifest names): manifest, pairs file, FAISS
+    index, embedding shards (``embeddings``), word vectors, and ``total``."""
+    paths = IndexPaths.from_manifest(manifest)
+
+    def size(name: str) -> int:
+        try:
+            return (index_dir / name).stat().st_size
+        except OSError:
+            return 0
+
+    sizes = {MANIFEST_FILE: size(MANIFEST_FILE), PAIRS_FILE: size(paths.pairs), FAISS_FILE: size(paths.faiss)}
+    sizes[EMBEDDINGS_DIR] = sum(size(name) for name in paths.shards)
+    if paths.word_vectors:
+        sizes[WORD_VECTORS_FILE] = size(paths.word_vectors)
+    return {**sizes, "total": sum(sizes.values())}

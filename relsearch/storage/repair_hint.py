@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relsearch.storage.layout import FAISS_FILE, MANIFEST_FILE, PAIRS_FILE, WORD_VECTORS_FILE, shard_number
+from relsearch.storage.layout import MANIFEST_FILE, shard_number
 
 
 def repair_hint(file: str, index_dir: str | None) -> str:
@@ -14,10 +14,10 @@ def repair_hint(file: str, index_dir: str | None) -> str:
             f"re-encode just that shard with `relsearch verify{where} --repair` (it loads the index's "
             "model), or restore the file from a backup"
         )
-    if file == FAISS_FILE:
+    if file.endswith(".faiss"):
         return f"rebuild it from the stored vectors with `relsearch verify{where} --repair` (no model needed)"
-    if file == WORD_VECTORS_FILE:
+    if file.startswith("word_vectors."):
         return f"recompute it with `relsearch verify{where} --repair` (it loads the index's model)"
-    if file in (PAIRS_FILE, MANIFEST_FILE):
+    if file.startswith("pairs.") or file == MANIFEST_FILE:
         return "restore it from a backup or rebuild the index with `relsearch build-index ... --overwrite`"
     return "restore it from a backup or rebuild the index"

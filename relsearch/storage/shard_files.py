@@ -17,7 +17,6 @@ import numpy as np
 from relsearch.errors import DamagedFileError, RelsearchError
 from relsearch.storage.atomic import atomic_write
 from relsearch.storage.checksums import FileRecord, check_data, file_record, map_file
-from relsearch.storage.layout import shard_name
 
 
 class NonFiniteVectorError(RelsearchError, ValueError):
@@ -69,15 +68,12 @@ def _parse(data: Any, name: str) -> tuple[tuple[int, ...], np.dtype, int]:
     return tuple(shape), dtype, head.tell()
 
 
-def read_shard(
-    path: Path, rows: int, dim: int, record: FileRecord | None = None, *, shard: int
-) -> np.ndarray:
+def read_shard(path: Path, rows: int, dim: int, record: FileRecord | None = None, *, name: str) -> np.ndarray:
     """The ``(rows, dim)`` float16 array of a shard (memory-mapped, read-only), checked.
 
     Raises ``DamagedFileError`` if the file is missing, not ``record``, of another shape or
     dtype, or holds a non-finite value.
     """
-    name = shard_name(shard)
     try:
         data = map_file(path)
     except FileNotFoundError:
