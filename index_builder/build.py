@@ -81,7 +81,7 @@ def say(message: str, enabled: bool) -> None:
     if enabled:
         from rich.console import Console
 
-        Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
+        Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(message, markup=False)
     else:
         log.info("%s", message)
 

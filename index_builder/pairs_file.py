@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,41 @@ from relsearch.errors import DataFormatError, InvalidPairError
 from relsearch.pairs import PairLike, parse_pair, validate_word
 
 SUPPORTED = "TSV (.tsv, .txt), CSV (.csv), optionally gzipped (.gz), or Parquet (.parquet, .pq)"
+#: Column names that a first row which is a header (not a pair) often holds.
+HEADER_WORDS = frozenset(
+    [
+        "source",
+        "target",
+        "word",
+        "word1",
+        "word2",
+        "w1",
+        "w2",
+        "from",
+        "to",
+        "subject",
+        "object",
+        "left",
+        "right",
+        "first",
+        "second",
+        "x",
+        "y",
+        "a",
+        "b",
+        "term",
+        "term1",
+        "term2",
+        "pair",
+        "relation",
+        "label",
+        "h",
+        "t",
+        "query",
+        "answer",
+    ]
+)
+log = logging.getLogger("relsearch")
 
 
 @dataclass(frozen=True)
@@ -77,6 +113,14 @@ def _read_text_table(path: Path, kind: str, data: bytes) -> tuple[pa.Table, int]
             )
         names = ["head", "tail"] + [f"column_{i}" for i in range(3, table.num_columns + 1)]
         table = table.rename_columns(names)
+        first_fields = [f.strip().lower() for f in first.split(sep)[:2]]
+        if len(first_fields) == 2 and all(f in HEADER_WORDS for f in first_fields):
+            log.warning(
+                "the first row of %s (%r) looks like a header but names no 'head' and 'tail' columns, so it "
+                "was read as a pair; name the columns head and tail (or delete the row)",
+                path,
+                first[:80],
+            )
     return table, int(has_header)
 
 

@@ -8,7 +8,7 @@ import typer
 
 from relsearch.cli.options import DtypeOpt
 from relsearch.cli.output import err, handle_errors, out, print_json
-from relsearch.cli.query_common import IndexOpt, JsonOpt, KOpt, MmapOpt, SepOpt, hit_table
+from relsearch.cli.query_common import IndexOpt, JsonOpt, KOpt, MmapOpt, SepOpt, clamp_k, hit_table
 from relsearch.errors import InvalidPairError, RelsearchError
 from relsearch.json_output import analogy_dicts
 from relsearch.pairs import Pair, format_pair, parse_pair
@@ -89,6 +89,7 @@ def analogy(
     if k < 1:
         raise RelsearchError(f"-k must be at least 1, got {k}")
     idx = RelationIndex.load(index, mmap=mmap, model=model)
+    k = clamp_k(k, len(idx))
     check_k(k, len(idx))
     side = "tail" if c is not None else "head"
     if not idx.has_answers(c, d):

@@ -7,6 +7,7 @@ from typing import Annotated
 import numpy as np
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from relsearch.cli.options import DtypeOpt, ModelOpt
 from relsearch.cli.output import handle_errors, out, print_json
@@ -41,11 +42,12 @@ def encode(
             ]
         )
         return
-    table = Table(title=f"{len(parsed)} relation vector(s), dim {encoder.dim}, model {encoder.source}")
+    table = Table(title=Text(f"{len(parsed)} relation vector(s), dim {encoder.dim}, model {encoder.source}"))
     for name in ("head", "tail", "norm", "first values"):
         table.add_column(name)
     for (h, t), v in zip(parsed, vectors, strict=True):
-        table.add_row(h, t, f"{np.linalg.norm(v):.4f}", " ".join(f"{x:+.4f}" for x in v[:4]) + " …")
+        cells = (h, t, f"{np.linalg.norm(v):.4f}", " ".join(f"{x:+.4f}" for x in v[:4]) + " …")
+        table.add_row(*(Text(cell) for cell in cells))  # Text: words are not markup
     out.print(table)
     if len(parsed) > 1:
         sims = vectors @ vectors.T

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -18,9 +20,10 @@ from relsearch.errors import RelsearchError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Results go to stdout, everything else (progress, logs, errors) to stderr.
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+#: Results go to stdout, everything else (progress, logs, errors) to stderr. Neither console
+#: reads markup or emoji codes: user words such as ``a[/b]`` or ``:smile:`` print verbatim.
+out = Console(highlight=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 class State:
@@ -68,8 +71,25 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             err.print("interrupted", markup=False)
             raise typer.Exit(130) from None
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EPIPE, errno.EDQUOT):
+                raise
+            _silence_stdout()  # the interpreter's final flush would fail the same way
+            if exc.errno == errno.EPIPE:  # `relsearch query ... | head`: the reader left
+                raise typer.Exit(0) from None
+            raise fail(
+                f"cannot write the results: {exc.strerror} (stdout); free some space or write elsewhere"
+            ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def print_json(payload: Any) -> None:

@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 
 from relsearch.cli.output import err, handle_errors, out, print_json
-from relsearch.cli.query_common import IndexModelOpt, IndexOpt, JsonOpt, KOpt, MmapOpt, SepOpt, hit_table
+from relsearch.cli.query_common import (
+    IndexModelOpt,
+    IndexOpt,
+    JsonOpt,
+    KOpt,
+    MmapOpt,
+    SepOpt,
+    clamp_k,
+    hit_table,
+)
 from relsearch.errors import DataFormatError, InvalidPairError, RelsearchError
 from relsearch.json_output import hit_dicts, query_result
 from relsearch.pairs import Pair, format_pair, parse_pair, validate_word
@@ -88,7 +97,15 @@ def query(
     from relsearch.index.relation_index import RelationIndex, check_k
 
     idx = RelationIndex.load(index, mmap=mmap, model=model)
+    k = clamp_k(k, len(idx))
     check_k(k, len(idx))
+    for role, word in (("head", head), ("tail", tail)):
+        if word is not None and not len(
+            idx.table.ids_with_head(word) if role == "head" else idx.table.ids_with_tail(word)
+        ):
+            raise RelsearchError(
+                f"no pair in the index has the {role} {word!r} (--{role} matches whole words, ignoring case)"
+            )
     new = [q for q in queries if q not in idx]
     if new:
         idx.encoder  # noqa: B018  (load it now: a missing model fails before anything is printed)
@@ -106,4 +123,21 @@ def query(
                 continue
             out.print(hit_table(f"pairs like {format_pair(pair)}", hits, idx.metadata_columns))
             if len(hits) < k:
-                err.print(f"only {len(hits)} pair(s) pass the filters for {format_pair(pair)}", markup=False)
+                err.print(_why_fewer(pair, len(hits), k, head, tail, allow_overlap), markup=False)
+
+
+def _why_fewer(
+    pair: Pair, found: int, k: int, head: str | None, tail: str | None, allow_overlap: bool
+) -> str:
+    """Why fewer than ``k`` hits came back: the filters, and which one."""
+    text = f"only {found} of the {k} pair(s) asked for pass the filters for {format_pair(pair)}"
+    if allow_overlap:
+        return text
+    query_words = {w.casefold() for w in pair}
+    for role, word in (("head", head), ("tail", tail)):
+        if word is not None and word.casefold() in query_words:
+            return (
+                f"{text}: every pair with the {role} {word!r} shares that word with the query and is left "
+                "out (--allow-overlap keeps them)"
+            )
+    return f"{text} (pairs sharing a word with the query are left out; --allow-overlap keeps them)"

@@ -38,6 +38,16 @@ IndexModelOpt = Annotated[
 ]
 
 
+def clamp_k(k: int, n: int) -> int:
+    """``k``, or the index's size if it holds fewer pairs (said on stderr)."""
+    if 0 < n < k:
+        from relsearch.cli.output import err
+
+        err.print(f"the index holds only {n} pair(s): showing at most {n} (-k {k} asked for more)")
+        return n
+    return k
+
+
 def hit_table(
     title: str,
     hits: Sequence[Hit],

@@ -83,6 +83,7 @@ class RelationEncoder:
         self._forwards: dict[int, TracedForward] = {}
         self._word_cache = WordVectorCache(self.encode_words)
         self._warned_truncation = False
+        self._checked_words: set[str] = set()  # words already checked for unknown-only tokens
 
     # -- properties -------------------------------------------------------------------------
     @property
@@ -151,6 +152,24 @@ class RelationEncoder:
         head, tail = parse_pair(pair)
         return fill_template(self.template, head, tail, self.tokenizer.mask_token)
 
+    def _warn_unknown_words(self, pairs: Iterable[Pair]) -> None:
+        """Warn once per word that the tokenizer turns into unknown tokens only: its vector is the
+        same as that of any other such word (every emoji, for a WordPiece vocabulary)."""
+        unk = self.tokenizer.unk_token_id
+        words = sorted({w for pair in pairs for w in pair} - self._checked_words)
+        if unk is None or not words:
+            return
+        self._checked_words.update(words)
+        for word, ids in zip(
+            words, self.tokenizer(words, add_special_tokens=False)["input_ids"], strict=True
+        ):
+            if all(i == unk for i in ids):
+                log.warning(
+                    "the word %r is only unknown tokens to this model's tokenizer: it gets the same "
+                    "vector as any other such word",
+                    word,
+                )
+
     def _tokenize(self, prompts: list[str]) -> list[list[int]]:
         limit = self.max_length
         ids = self.tokenizer(prompts, truncation=True, max_length=limit + 1)["input_ids"]
@@ -196,6 +215,7 @@ class RelationEncoder:
             raise RelsearchError(f"batch_size must be at least 1, got {batch_size}")
         unique: dict[Pair, int] = {}
         slots = [unique.setdefault(p, len(unique)) for p in parsed]
+        self._warn_unknown_words(unique)
         prompts = [fill_template(self.template, h, t, self.tokenizer.mask_token) for h, t in unique]
         vectors = np.zeros((len(prompts), self.word_dim), dtype=np.float32)
         if prompts:
