@@ -85,3 +85,39 @@ def test_serve_on_a_busy_port_is_one_line(tiny_index):
         result = run_cli("-i", str(tiny_index), "--port", str(port))
     assert result.returncode == 1, result.stderr
     assert f"error: cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_accepted_connections_get_tcp_nodelay():
+    """asyncio sets TCP_NODELAY only on sockets created as TCP; without it each keep-alive response
+    waits for the client's delayed ACK (about 40 ms)."""
+    import asyncio
+
+    from relsearch.cli.serve import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
+    assert sock.proto == socket.IPPROTO_TCP
+
+    async def accepted_nodelay() -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            raw = writer.get_extra_info("socket")
+            seen.set_result(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(connected, sock=sock)
+        _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        value = await asyncio.wait_for(seen, 10)
+        writer.close()
+        server.close()
+        return value
+
+    assert asyncio.run(accepted_nodelay()) != 0
+
+
+def test_bind_socket_errors():
+    from relsearch.cli.serve import bind_socket
+    from relsearch.errors import RelsearchError
+
+    with pytest.raises(RelsearchError, match="not a TCP port"):
+        bind_socket("127.0.0.1", 70000)

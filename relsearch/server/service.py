@@ -24,7 +24,8 @@ from relsearch.server.schemas import MAX_BATCH, MAX_K, MAX_PROJECTION
 
 
 class UnknownWordError(RelsearchError):
-    """A word the request needs in the index (an analogy's C or D) that no indexed pair has."""
+    """A word the request needs in the index (a head/tail filter, an analogy's C or D) that no
+    indexed pair has."""
 
 
 class SearchService:
@@ -44,9 +45,17 @@ class SearchService:
             raise RelsearchError(f"k={k!r} is out of range; use 1 <= k <= {MAX_K}")
         check_k(k, len(self.index))
 
-    @staticmethod
-    def _filter_word(word: str | None, role: str) -> str | None:
-        return None if word is None else validate_word(word, role=role, original=word)
+    def _filter_word(self, word: str | None, role: str) -> str | None:
+        """A valid head/tail filter that some indexed pair matches (as ``relsearch query`` checks)."""
+        if word is None:
+            return None
+        word = validate_word(word, role=f"{role} filter", original=word)
+        table = self.index.table
+        if not len(table.ids_with_head(word) if role == "head" else table.ids_with_tail(word)):
+            raise UnknownWordError(
+                f"no pair in the index has the {role} {word!r} ({role} matches whole words, ignoring case)"
+            )
+        return word
 
     def _search(
         self,
@@ -60,8 +69,8 @@ class SearchService:
             raise RelsearchError(f"give 1 to {MAX_BATCH} query pairs, got {len(pairs)}")
         parsed = [parse_pair(p) for p in pairs]
         self._check_k(k)
-        head = self._filter_word(head, "head filter")
-        tail = self._filter_word(tail, "tail filter")
+        head = self._filter_word(head, "head")
+        tail = self._filter_word(tail, "tail")
         with self._lock:
             results = self.index.search_batch(parsed, k, allow_overlap=allow_overlap, head=head, tail=tail)
         return parsed, results
