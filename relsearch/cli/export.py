@@ -9,7 +9,7 @@ import typer
 
 from relsearch.cli.info import human_bytes
 from relsearch.cli.output import err, handle_errors, print_json
-from relsearch.cli.query_common import IndexOpt, JsonOpt
+from relsearch.cli.query_common import IndexOpt
 from relsearch.pairs import format_pair
 
 #: Indexes at least this big get a progress bar on stderr.
@@ -32,7 +32,7 @@ def export(
         bool, typer.Option("--binary", help="word2vec: the binary format (smaller, faster).")
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it exists.")] = False,
-    as_json: JsonOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
 ) -> None:
     """Write every pair vector of an index to OUT, for gensim (word2vec) or pandas/duckdb (parquet).
 
