@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -194,3 +196,15 @@ def test_word_vectors_are_checked(tmp_path, tiny_model_dir):
     index = RelationIndex.load(out)
     with pytest.raises(DamagedFileError, match=r"word_vectors.parquet in .* does not match its checksum"):
         index.vector(("h1", "t14"))  # a new pair of indexed words: the stored word vectors are read
+
+
+def test_processes_that_read_an_index_exit_cleanly(built):
+    """Reading Parquet from a Python buffer made about one process in four abort at exit
+    ("terminate called without an active exception"); the files are read by path."""
+    code = (
+        "import sys; from relsearch import RelationIndex; "
+        f"RelationIndex.load({str(built)!r}).search('h1:t7', k=3)"
+    )
+    for _ in range(8):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr

@@ -89,6 +89,17 @@ def check_data(data: Any, record: FileRecord | None, name: str) -> None:
         raise DamagedFileError(name, "does not match its checksum (its bytes changed since it was written)")
 
 
+def check_file(path: Path, record: FileRecord | None, name: str) -> None:
+    """Hash the file at ``path`` (memory-mapped) and compare it with ``record`` (None: nothing to check)."""
+    if record is None:
+        return
+    try:
+        data = map_file(path)
+    except OSError as exc:
+        raise DamagedFileError(name, f"cannot be read ({exc})") from None
+    check_data(data, record, name)
+
+
 def records_to_dict(records: Iterable[tuple[str, FileRecord]]) -> dict[str, dict[str, Any]]:
     return {name: record.to_dict() for name, record in sorted(records)}
 

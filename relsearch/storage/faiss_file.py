@@ -13,7 +13,7 @@ from typing import Any
 
 from relsearch.errors import DamagedFileError, IndexFormatError
 from relsearch.storage.atomic import atomic_write
-from relsearch.storage.checksums import FileRecord, check_data, file_record, map_file
+from relsearch.storage.checksums import FileRecord, check_file, file_record
 from relsearch.storage.layout import FAISS_FILE
 
 log = logging.getLogger("relsearch")
@@ -34,11 +34,7 @@ def write_faiss_index(index: Any, path: Path) -> FileRecord:
 
 def check_faiss_file(path: Path, record: FileRecord | None) -> None:
     """Hash ``index.faiss`` and compare it with ``record`` (``DamagedFileError`` if it differs)."""
-    try:
-        data = map_file(path)
-    except OSError as exc:
-        raise DamagedFileError(FAISS_FILE, f"cannot be read ({exc})") from None
-    check_data(data, record, FAISS_FILE)
+    check_file(path, record, FAISS_FILE)
 
 
 def read_faiss_index(

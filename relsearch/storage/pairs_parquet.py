@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from relsearch.errors import DamagedFileError
 from relsearch.storage.atomic import atomic_write
-from relsearch.storage.checksums import FileRecord, check_data, file_record, map_file, short
+from relsearch.storage.checksums import FileRecord, check_file, file_record, short
 from relsearch.storage.layout import FORMAT_NAME, FORMAT_VERSION, PAIRS_FILE, PARQUET_METADATA_KEY
 
 #: Rows per Parquet row group: small enough that looking up a few ids reads little.
@@ -51,15 +51,14 @@ def write_pairs_parquet(table: pa.Table, path: Path, stamp: dict[str, Any]) -> F
 def read_pairs(path: Path, record: FileRecord | None = None, *, name: str = PAIRS_FILE) -> pa.Table:
     """The whole pairs table (id, head, tail, metadata), checked against ``record`` if given.
 
-    The file is memory-mapped, hashed and parsed from the same pages (one pass over the disk).
+    The file is hashed first, then read by pyarrow from its path (pyarrow reading from a
+    Python buffer made some processes abort at exit).
     """
+    if not path.is_file():
+        raise DamagedFileError(name, "is missing")
+    check_file(path, record, name)
     try:
-        data = map_file(path)
-    except OSError as exc:
-        raise DamagedFileError(name, f"cannot be read ({exc})") from None
-    check_data(data, record, name)
-    try:
-        return pq.read_table(pa.py_buffer(data))
+        return pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
         raise DamagedFileError(name, f"is not a readable Parquet file ({short(exc)})") from None
 

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from relsearch.errors import DamagedFileError
 from relsearch.storage.atomic import atomic_write
-from relsearch.storage.checksums import FileRecord, check_data, file_record, map_file, short
+from relsearch.storage.checksums import FileRecord, check_file, file_record, short
 from relsearch.storage.layout import WORD_VECTORS_FILE
 
 
@@ -41,13 +41,11 @@ def write_word_vectors(path: Path, words: Sequence[str], vectors: np.ndarray) ->
 def read_word_vectors(path: Path, dim: int, record: FileRecord | None = None) -> tuple[list[str], np.ndarray]:
     """``(words, vectors)`` from ``path``, checked against ``record``; ``DamagedFileError`` if off."""
     name = WORD_VECTORS_FILE
+    if not path.is_file():
+        raise DamagedFileError(name, "is missing")
+    check_file(path, record, name)  # then pyarrow reads the path (see pairs_parquet.read_pairs)
     try:
-        data = map_file(path)
-    except OSError as exc:
-        raise DamagedFileError(name, f"cannot be read ({exc})") from None
-    check_data(data, record, name)
-    try:
-        table = pq.read_table(pa.py_buffer(data), columns=["word", "vector"])
+        table = pq.read_table(path, columns=["word", "vector"])
     except (OSError, pa.ArrowException) as exc:
         raise DamagedFileError(name, f"is not a readable Parquet file ({short(exc)})") from None
     vector = table.column("vector").combine_chunks()
