@@ -34,6 +34,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 K = 10
+#: A new pair's first query loads the model in the server (seconds; more on busy cores).
+FIRST_QUERY_MS = 180_000
 
 pytestmark = [
     pytest.mark.browser,
@@ -74,7 +76,7 @@ def test_page_finds_the_first_hit_and_draws_the_picture(served, browser, tmp_pat
     page.press("#q", "Enter")
 
     rows = page.locator("#hits tbody tr")
-    sync_api.expect(rows).to_have_count(K)
+    sync_api.expect(rows).to_have_count(K, timeout=FIRST_QUERY_MS)
     first = rows.nth(0)
     sync_api.expect(first.locator("td.pair")).to_have_text(format_pair(expected[0].pair))
     assert first.locator("td.score").inner_text().strip() == f"{expected[0].score:.4f}"
@@ -82,7 +84,7 @@ def test_page_finds_the_first_hit_and_draws_the_picture(served, browser, tmp_pat
     assert cells == [format_pair(h.pair) for h in expected]
 
     # the picture: the query and its k hits, the query marked
-    sync_api.expect(page.locator("#map g.point")).to_have_count(K + 1)
+    sync_api.expect(page.locator("#map g.point")).to_have_count(K + 1, timeout=FIRST_QUERY_MS)
     sync_api.expect(page.locator("#map g.query-point")).to_have_count(1)
     assert page.locator("#map g.query-point").get_attribute("data-pair") == pair
     box = page.locator("#map").bounding_box()
@@ -111,7 +113,9 @@ def test_page_filters_analogies_and_errors(served, browser):
     page.fill("#q", "barista:coffee")
     page.fill("#head", head)
     page.press("#q", "Enter")
-    sync_api.expect(page.locator("#hits-title")).to_have_text("pairs like barista:coffee")
+    sync_api.expect(page.locator("#hits-title")).to_have_text(
+        "pairs like barista:coffee", timeout=FIRST_QUERY_MS
+    )
     shown = page.locator("#hits tbody td.pair").all_inner_texts()
     assert len(shown) == K and all(text.split(":")[0] == head for text in shown)
 
