@@ -208,3 +208,12 @@ def test_processes_that_read_an_index_exit_cleanly(built):
     for _ in range(8):
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
+
+
+def test_no_verify_skips_only_the_faiss_checksum(copy):
+    flip(copy / FAISS_FILE, where=0.9)  # inside the stored vectors: FAISS still reads it
+    assert runner.invoke(app, ["query", "h1:t7", "-i", str(copy)]).exit_code == 1
+    assert runner.invoke(app, ["query", "h1:t7", "-i", str(copy), "--no-verify"]).exit_code == 0
+    flip(copy / SHARD)
+    result = runner.invoke(app, ["query", PAIRS[60][0] + ":" + PAIRS[60][1], "-i", str(copy), "--no-verify"])
+    assert result.exit_code == 1 and SHARD in result.stderr  # shards are still checked

@@ -8,7 +8,16 @@ import typer
 
 from relsearch.cli.options import DtypeOpt
 from relsearch.cli.output import err, handle_errors, out, print_json
-from relsearch.cli.query_common import IndexOpt, JsonOpt, KOpt, MmapOpt, SepOpt, clamp_k, hit_table
+from relsearch.cli.query_common import (
+    IndexOpt,
+    JsonOpt,
+    KOpt,
+    MmapOpt,
+    NoVerifyOpt,
+    SepOpt,
+    clamp_k,
+    hit_table,
+)
 from relsearch.errors import InvalidPairError, RelsearchError
 from relsearch.json_output import analogy_dicts
 from relsearch.pairs import Pair, format_pair, parse_pair
@@ -65,6 +74,7 @@ def analogy(
     ] = None,
     dtype: DtypeOpt = "float32",
     mmap: MmapOpt = False,
+    no_verify: NoVerifyOpt = False,
     sep: SepOpt = ":",
     as_json: JsonOpt = False,
 ) -> None:
@@ -88,7 +98,7 @@ def analogy(
     pair, c, d = check_question(parse_pair(known, sep=sep), c, d)
     if k < 1:
         raise RelsearchError(f"-k must be at least 1, got {k}")
-    idx = RelationIndex.load(index, mmap=mmap, model=model)
+    idx = RelationIndex.load(index, mmap=mmap, model=model, verify=not no_verify)
     k = clamp_k(k, len(idx))
     check_k(k, len(idx))
     side = "tail" if c is not None else "head"

@@ -16,6 +16,7 @@ from relsearch.cli.query_common import (
     JsonOpt,
     KOpt,
     MmapOpt,
+    NoVerifyOpt,
     SepOpt,
     clamp_k,
     hit_table,
@@ -77,6 +78,7 @@ def query(
     ] = None,
     model: IndexModelOpt = None,
     mmap: MmapOpt = False,
+    no_verify: NoVerifyOpt = False,
     sep: SepOpt = ":",
     as_json: JsonOpt = False,
 ) -> None:
@@ -96,7 +98,7 @@ def query(
     tail = None if tail is None else validate_word(tail, role="--tail", original=tail)
     from relsearch.index.relation_index import RelationIndex, check_k
 
-    idx = RelationIndex.load(index, mmap=mmap, model=model)
+    idx = RelationIndex.load(index, mmap=mmap, model=model, verify=not no_verify)
     k = clamp_k(k, len(idx))
     check_k(k, len(idx))
     for role, word in (("head", head), ("tail", tail)):
