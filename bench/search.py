@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 
 class ArrayReader:
-    """The ``ShardReader`` interface over one float16 array in memory."""
+    """The reader interface ``build_faiss_index`` takes (``StoredVectors``: ``n``, ``dim``, ``take``,
+    ``blocks``) over one float16 array in memory."""
 
     def __init__(self, vectors: np.ndarray, block: int = 65536) -> None:
         self.vectors, self.block = vectors, block
