@@ -19,7 +19,7 @@ import numpy as np
 from relsearch.errors import DamagedFileError, RelsearchError
 from relsearch.storage.checkpoint import Checkpoint
 from relsearch.storage.checksums import FileRecord
-from relsearch.storage.layout import EMBEDDINGS_DIR, shard_name, shard_path
+from relsearch.storage.layout import shard_name, shard_path
 from relsearch.storage.shard_files import (
     NonFiniteVectorError,
     read_shard,
@@ -149,7 +149,3 @@ def encode_missing_shards(
         if after_shard is not None:
             after_shard(k)
     return encoded
-
-
-def shard_files_on_disk(out_dir: Path) -> list[Path]:
-    return sorted((out_dir / EMBEDDINGS_DIR).glob("part-*.npy"))

@@ -87,13 +87,6 @@ class StoredVectors:
             self._shards[k] = shard
         return shard
 
-    def check_all(self) -> None:
-        """Read and check every shard now (``DamagedFileError`` for the first bad one)."""
-        for k in range(len(self._shards)):
-            self._shard(k)
-            if not self.mmap:
-                self._shards[k] = None
-
     def raw(self, k: int) -> np.ndarray:
         """Shard ``k`` as stored: float16, not re-normalised (an update copies rows bit for bit)."""
         return self._shard(k)

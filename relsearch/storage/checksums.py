@@ -45,10 +45,6 @@ def digest(data: Any) -> str:
     return xxhash.xxh3_128(data).hexdigest()
 
 
-def record_of(data: Any) -> FileRecord:
-    return FileRecord(len(memoryview(data).cast("B")), digest(data))
-
-
 def file_record(path: Path) -> FileRecord:
     """Size and checksum of the file at ``path`` (read in chunks)."""
     hasher = xxhash.xxh3_128()
