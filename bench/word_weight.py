@@ -1,0 +1,70 @@
+"""Choose the hybrid word-difference weight on the validation splits (never the test splits).
+
+A hybrid vector is ``[sqrt(1-w) * prompt, sqrt(w) * unit(v(tail) - v(head))]``, so its cosine is
+``(1-w) * cos(prompts) + w * cos(word offsets)``: the prompt vectors and the word vectors are
+encoded once and every weight is scored from the same two cosine tables. Prints validation
+accuracy per split and the unweighted mean for each weight; the best mean is marked.
+
+    python bench/word_weight.py --model data/model --json
+
+``relsearch eval SETS --split valid --word-weight W`` gives the same numbers for one weight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from relsearch import RelationEncoder
+from relsearch.evaluation.analogy import distinct_pairs, evaluate_analogy_sets, load_analogy_questions
+from relsearch.evaluation.shipped import analogy_path
+
+SETS = ("u2", "u4", "google", "bats", "t_rex", "conceptnet")
+WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    ap.add_argument("--sets", nargs="+", default=list(SETS))
+    ap.add_argument("--weights", nargs="+", type=float, default=list(WEIGHTS))
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    questions = {name: load_analogy_questions(analogy_path(name, "valid")) for name in args.sets}
+    encoder = RelationEncoder(args.model, word_weight=0.0, dtype=args.dtype)
+    pairs = distinct_pairs(questions.values())
+    prompts = _unit(encoder.encode(pairs, show_progress_bar=True))
+    words = sorted({w for p in pairs for w in p})
+    word_vecs = encoder.encode_words(words)
+    row = {w: i for i, w in enumerate(words)}
+    offsets = _unit(word_vecs[[row[t] for _, t in pairs]] - word_vecs[[row[h] for h, _ in pairs]])
+    index = {p: i for i, p in enumerate(pairs)}
+
+    table = []
+    for w in args.weights:
+        hybrid = np.hstack([np.sqrt(1 - w) * prompts, np.sqrt(w) * offsets])
+        results = evaluate_analogy_sets(questions, lambda ps, h=hybrid: h[[index[p] for p in ps]])
+        acc = {name: 100 * r.accuracy for name, r in results.items()}
+        table.append({"word_weight": w, "accuracy": acc, "mean": float(np.mean(list(acc.values())))})
+    best = max(table, key=lambda r: r["mean"])
+    if args.json:
+        print(json.dumps({"model": encoder.source, "split": "valid", "table": table, "best": best}, indent=2))
+        return
+    print(f"validation accuracy %, model {encoder.source}")
+    print("w     " + " ".join(f"{n:>10}" for n in args.sets) + "       mean")
+    for r in table:
+        mark = "  *best*" if r is best else ""
+        cells = " ".join(f"{r['accuracy'][n]:>10.1f}" for n in args.sets)
+        print(f"{r['word_weight']:<5} {cells} {r['mean']:>10.1f}{mark}")
+
+
+if __name__ == "__main__":
+    main()
