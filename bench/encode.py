@@ -223,7 +223,7 @@ def main() -> None:
         "fraction_of_fp32_peak": round(achieved[ours.dtype] / peaks["float32"], 3),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "cpu_features": cpu_features().to_dict(),
         "cpus": os.cpu_count(),
     }
@@ -232,7 +232,8 @@ def main() -> None:
         print(json.dumps(result))
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), for the header of a benchmark's output."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):

@@ -13,22 +13,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from encode import cpu_name  # bench/encode.py: the same CPU name in every benchmark header
+
 from relsearch.encoding.cpu_features import cpu_features
 from relsearch.training.loop import TrainConfig, Trainer
-
-
-def _cpu_name() -> str:
-    with open("/proc/cpuinfo", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def main() -> None:
@@ -87,7 +85,7 @@ def main() -> None:
         min(args.negatives, len(n)) for n in trainer.rel_neg
     )
     result = {
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "flags": cpu_features().to_dict()["flags"],
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
