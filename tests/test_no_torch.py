@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from index_fixtures import *  # noqa: F403  (fixtures)
-
-REPO = Path(__file__).resolve().parents[1]
+from json_subprocess import run_json_script
 
 SCRIPT = """
 import json, sys
@@ -36,12 +29,7 @@ print(json.dumps({"torch": "torch" in sys.modules, "transformers": "transformers
 
 
 def run(*args: str) -> dict[str, bool]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json_script(SCRIPT, *args)
 
 
 def test_stored_vector_path_does_not_import_torch(tiny_index):

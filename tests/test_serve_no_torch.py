@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("fastapi")
@@ -15,8 +9,7 @@ pytest.importorskip("httpx")
 
 from index_fixtures import *  # noqa: F403  (fixtures)
 from index_fixtures import NO_HEAD
-
-REPO = Path(__file__).resolve().parents[1]
+from json_subprocess import run_json_script
 
 SCRIPT = """
 import json, sys
@@ -46,12 +39,7 @@ print(json.dumps(state))
 
 
 def run(*args: str) -> dict[str, bool]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json_script(SCRIPT, *args)
 
 
 def test_indexed_pairs_never_import_torch(tiny_index):
