@@ -2,7 +2,8 @@
 
 Needs ``pip install wordfreq==3.1.1`` (not a relsearch dependency) and the shared data folder
 (``$RELSEARCH_SHARED`` or ``../shared`` beside the repository). Run from the repository root:
-``python data/make_vocab.py [SIZE [OUT]]`` (defaults: 2000, data/vocab.txt). See
+``python data/make_vocab.py [SIZE [OUT]] [--all-words]`` (defaults: 2000, data/vocab.txt;
+``--all-words`` keeps words outside the curated relation data, for large vocabularies). See
 data/README-vocab.md for the recipe and the licences.
 """
 
@@ -99,18 +100,21 @@ def is_inflection(word: str, kept: set[str]) -> bool:
     return word.endswith("ed") and (word[:-2] in kept or word[:-1] in kept or word[:-3] in kept)
 
 
-def build(size: int = SIZE) -> list[str]:
+def build(size: int = SIZE, *, content_only: bool = True) -> list[str]:
+    """The vocabulary; ``content_only=False`` skips step 2 (for large vocabularies: a 1M-pair build)."""
     from wordfreq import top_n_list
 
-    content = content_words()
+    content = content_words() if content_only else set()
     kept: list[str] = []
     seen: set[str] = set()
-    for word in top_n_list("en", 60_000):
+    for word in top_n_list("en", 60_000 if content_only else max(60_000, 4 * size), wordlist="large"):
         if len(kept) >= size:
             break
         if not (word.isascii() and word.isalpha() and word.islower() and 3 <= len(word) <= 15):
             continue
-        if word in STOPWORDS or word in BLOCKED or word not in content or is_inflection(word, seen):
+        if word in STOPWORDS or word in BLOCKED or is_inflection(word, seen):
+            continue
+        if content_only and word not in content:
             continue
         kept.append(word)
         seen.add(word)
@@ -122,13 +126,20 @@ def build(size: int = SIZE) -> list[str]:
 
 
 def main() -> None:
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else SIZE
-    out = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "data" / "vocab.txt"
-    words = build(size)
+    args = [a for a in sys.argv[1:] if a != "--all-words"]
+    content_only = "--all-words" not in sys.argv[1:]
+    size = int(args[0]) if args else SIZE
+    out = Path(args[1]) if len(args) > 1 else ROOT / "data" / "vocab.txt"
+    words = build(size, content_only=content_only)
+    where = (
+        "that occur in the lexical relation data sets or SemEval-2012 Task 2"
+        if content_only
+        else "(any word: --all-words)"
+    )
     header = [
         "# relsearch default vocabulary: common English words for `relsearch build-index`.",
         f"# {len(words)} words: the {size} most frequent English words in wordfreq 3.1.1 (data CC BY-SA 4.0)",
-        "# that occur in the lexical relation data sets or SemEval-2012 Task 2, without function words,",
+        f"# {where}, without function words,",
         "# profanity or regular inflections, plus the paper's examples and bench/gold_pairs.tsv words.",
         "# Made by data/make_vocab.py; see data/README-vocab.md. Licence: CC BY-SA 4.0.",
     ]

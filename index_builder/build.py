@@ -91,6 +91,7 @@ def make_encoder(
     encoder: PairEncoder | EncoderSpec | None,
     dtype: str,
     batch_size: int,
+    backend: str = "torch",
 ) -> PairEncoder:
     if encoder is not None:
         if model is not None:
@@ -98,7 +99,45 @@ def make_encoder(
         return encoder.create() if isinstance(encoder, EncoderSpec) else encoder
     from relsearch.encoding import RelationEncoder
 
-    return RelationEncoder(model, dtype=dtype, batch_size=batch_size)
+    return RelationEncoder(model, dtype=dtype, batch_size=batch_size, backend=backend)
+
+
+def calibrated_encoder(
+    model: str | os.PathLike[str] | None,
+    encoder: PairEncoder | EncoderSpec | None,
+    dtype: str,
+    batch_size: int,
+    backend: str,
+    progress: bool,
+    resumed: bool = False,
+) -> tuple[PairEncoder, dict[str, Any]]:
+    """:func:`make_encoder`; with ``auto`` and no cached calibration, calibrate first (once per
+    machine and model; see :mod:`relsearch.encoding.backend`). Also returns what was chosen and why."""
+    from relsearch.encoding import backend as backends
+
+    enc = make_encoder(model, encoder, dtype, batch_size, backend)
+    if encoder is not None:
+        return enc, {"why": "the encoder object given"}
+    if resumed:
+        why = "as the interrupted build was started"
+    elif "auto" in (dtype, backend) and enc.device.type == "cpu":
+        choice = backends.cached_choice(enc.content_fingerprint)
+        if choice is None:
+            say("calibrating backend and precision on this machine (once per CPU and model)", progress)
+            choice = backends.calibrate(
+                enc,
+                backends.calibration_pairs(),
+                backend=backend,
+                dtype=dtype,
+                say=lambda m: say(m, progress),
+            )
+        why = f"calibrated on {choice.get('cpu', 'this CPU')}: {choice.get('why')}"
+    elif "auto" in (dtype, backend):
+        why = "from the device (no calibration off the CPU)"
+    else:
+        why = "as requested"
+    say(f"encoding with {enc.backend} {enc.dtype} ({why})", progress)
+    return enc, {"backend": enc.backend, "dtype": enc.dtype, "why": why}
 
 
 def check_out_dir(out: Path, state: DirState, overwrite: bool) -> None:
@@ -128,7 +167,10 @@ def worker_spec(encoder: Any, enc: PairEncoder, dtype: str, batch_size: int) -> 
         )
     described = enc.describe()  # the resolved dtype: workers must not resolve "auto" on their own CPUs
     return EncoderSpec.relation_encoder(
-        described["model"], dtype=described.get("dtype", dtype), batch_size=batch_size
+        described["model"],
+        dtype=described.get("dtype", dtype),
+        batch_size=batch_size,
+        backend=described.get("backend", "torch"),
     )
 
 
@@ -209,6 +251,7 @@ def build_index(
     dtype: str = "auto",
     word_model: str | None = None,
     after_shard: ShardCallback | None = None,
+    backend: str = "auto",
 ) -> BuildReport:
     """Build (or resume, or estimate) a relsearch index in ``out_dir``.
 
@@ -240,7 +283,9 @@ def build_index(
     check_out_dir(out, inspect_out_dir(out), overwrite)
     if dry_run:
         inp = read_input(vocab, pairs, k, all_pairs, resolve_word_model(word_model, model, encoder))
-        return _dry_run(out, inp, model, encoder, dtype, batch_size, shard_size, budget, index_key, t_start)
+        return _dry_run(
+            out, inp, model, encoder, dtype, batch_size, shard_size, budget, index_key, t_start, backend
+        )
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -265,6 +310,7 @@ def build_index(
                 overwrite=overwrite,
                 progress=progress,
                 dtype=dtype,
+                backend=backend,
                 after_shard=after_shard,
                 t_start=t_start,
             )
@@ -285,9 +331,10 @@ def _dry_run(
     budget: int,
     index_key: str | None,
     t_start: float,
+    backend: str = "auto",
 ) -> BuildReport:
     durations = {"read_input": time.perf_counter() - t_start}
-    enc = make_encoder(model, encoder, dtype, batch_size)
+    enc = make_encoder(model, encoder, dtype, batch_size, backend)
     table = pairs_table(candidate_table(inp, enc, inp.info.get("k") or 0, batch_size))
     n = table.num_rows
     plan = plan_index(n, enc.dim, budget, index_key)
@@ -330,10 +377,16 @@ def _build_locked(
     dtype: str,
     after_shard: ShardCallback | None,
     t_start: float,
+    backend: str = "auto",
 ) -> BuildReport:
     durations = {"read_input": time.perf_counter() - t_start}
     t0 = time.perf_counter()
-    enc = make_encoder(model, encoder, dtype, batch_size)
+    resumed = state is DirState.PARTIAL and not overwrite and encoder is None and "auto" in (dtype, backend)
+    if resumed:  # resume as it was started
+        started = Checkpoint.read(out).encoder
+        dtype = str(started.get("dtype") or dtype) if dtype == "auto" else dtype
+        backend = str(started.get("backend") or "torch") if backend == "auto" else backend
+    enc, choice = calibrated_encoder(model, encoder, dtype, batch_size, backend, progress, resumed)
     describe = enc.describe()
     spec = worker_spec(encoder, enc, dtype, batch_size) if engine == "ray" else None
     durations["load_model"] = time.perf_counter() - t0
@@ -428,6 +481,7 @@ def _build_locked(
         "shards_reused": len(done),
         "peak_rss_bytes": peak_rss(),
         "host": host_info(),
+        "backend": choice,
     }
     if report.ray is not None:
         build["ray"] = report.ray

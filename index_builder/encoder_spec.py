@@ -24,9 +24,14 @@ class EncoderSpec:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def relation_encoder(cls, model: str, *, dtype: str, batch_size: int) -> EncoderSpec:
+    def relation_encoder(
+        cls, model: str, *, dtype: str, batch_size: int, backend: str = "torch"
+    ) -> EncoderSpec:
         """A ``RelationEncoder`` of ``model`` (resolved: ``pypi:…``, an absolute path or a hub id)."""
-        return cls(RELATION_ENCODER, {"model_name_or_path": model, "dtype": dtype, "batch_size": batch_size})
+        kwargs: dict[str, Any] = {"model_name_or_path": model, "dtype": dtype, "batch_size": batch_size}
+        if backend != "torch":
+            kwargs["backend"] = backend
+        return cls(RELATION_ENCODER, kwargs)
 
     def create(self) -> Any:
         """Import the factory and call it with ``kwargs``."""

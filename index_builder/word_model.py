@@ -5,7 +5,9 @@ Relation fine-tuning reshapes a model's space of single words: for the default m
 gold pairs in ``bench/gold_pairs.tsv`` at k=10 falls from 90.4% with the base model's word
 vectors to 78.1% with the fine-tuned ones (``python bench/candidate_recall.py``). So a model
 shipped as a delta over a base model takes its candidates from that base model by default;
-any other model uses its own word vectors. ``--word-model`` overrides either choice.
+any other model uses its own word vectors; a distilled model whose ``relbert_config`` names a
+``word_model`` (its teacher) takes the candidates its teacher would. ``--word-model`` overrides
+every choice.
 """
 
 from __future__ import annotations
@@ -35,8 +37,35 @@ def resolve_word_model(
         return resolve_spec(word_model)[0]
     if encoder is not None:
         return RELATION_MODEL
-    base = delta_base_spec(model)
-    return resolve_spec(base)[0] if base is not None else RELATION_MODEL
+    words = hybrid_word_model(model)
+    base = delta_base_spec(words or model)
+    if base is not None:
+        return resolve_spec(base)[0]
+    return resolve_spec(words)[0] if words is not None else RELATION_MODEL
+
+
+def hybrid_word_model(model: str | os.PathLike[str] | None) -> str | None:
+    """The ``word_model`` a model directory's ``relbert_config`` names (resolved), or None.
+
+    A distilled model takes its hybrid word vectors from its teacher; its candidate pairs then
+    come from the same place as the teacher's.
+    """
+    import json
+
+    from relsearch.encoding.loading import relative_spec, resolve_spec
+    from relsearch.errors import ModelLoadError
+
+    _, local_dir = resolve_spec(model)
+    if local_dir is None:
+        return None
+    try:
+        config = json.loads((local_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot read {local_dir / 'config.json'}: {exc}") from exc
+    spec = (config.get("relbert_config") or {}).get("word_model")
+    if not spec:
+        return None
+    return resolve_spec(relative_spec(spec, local_dir))[0]
 
 
 def word_vectors(

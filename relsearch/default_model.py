@@ -11,6 +11,12 @@ DATA_DIR = Path(os.environ.get("RELSEARCH_DATA") or Path(__file__).resolve().par
 #: The shipped fine-tuned relation model (a delta over a PyPI-shipped base encoder).
 SHIPPED_MODEL_DIR = DATA_DIR / "model"
 
+#: The shipped distilled model (``--model fast``): a small student of the default model.
+FAST_MODEL_DIR = DATA_DIR / "fast"
+
+#: Names that stand for a shipped model directory (write ``./fast`` for a folder of that name).
+SHIPPED_ALIASES = {"fast": FAST_MODEL_DIR}
+
 #: Used until a fine-tuned model is shipped: the base encoder with RelBERT's template a.
 FALLBACK_MODEL = "pypi:all-mpnet-base-v2"
 

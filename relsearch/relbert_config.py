@@ -21,6 +21,9 @@ DEFAULT_TEMPLATE_ID = "a"
 
 #: relsearch's extension: mix the cosine of word-vector differences into the relation vector.
 WORD_WEIGHT_KEY = "word_difference_weight"
+#: relsearch's extension: the model whose single-word vectors make the word-difference part
+#: (a model spec; a relative path is relative to the model directory). Default: the model itself.
+WORD_MODEL_KEY = "word_model"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class RelbertSettings:
     max_length: int = 64
     #: Weight of the word-difference cosine in relsearch's hybrid vectors (0 = pure RelBERT).
     word_weight: float = 0.0
+    #: Model spec of the word vectors of hybrid vectors (None: the relation model itself).
+    word_model: str | None = None
 
 
 def settings_from_config(
@@ -41,6 +46,7 @@ def settings_from_config(
     aggregation: str | None = None,
     max_length: int | None = None,
     word_weight: float | None = None,
+    word_model: str | None = None,
 ) -> RelbertSettings:
     """Merge a checkpoint's ``relbert_config`` (either key style) with explicit overrides."""
     raw = dict(raw or {})
@@ -54,8 +60,15 @@ def settings_from_config(
     weight = float(raw.get(WORD_WEIGHT_KEY, 0.0) if word_weight is None else word_weight)
     if not 0.0 <= weight < 1.0:
         raise TemplateError(f"{WORD_WEIGHT_KEY} must be in [0, 1), got {weight}")
+    words = word_model or raw.get(WORD_MODEL_KEY) or None
+    if words is not None and not isinstance(words, str):
+        raise TemplateError(f"{WORD_MODEL_KEY} must be a model spec string, got {words!r}")
     return RelbertSettings(
-        template=tmpl, aggregation=validate_aggregation(agg, tmpl), max_length=length, word_weight=weight
+        template=tmpl,
+        aggregation=validate_aggregation(agg, tmpl),
+        max_length=length,
+        word_weight=weight,
+        word_model=words,
     )
 
 
@@ -69,4 +82,6 @@ def config_block(settings: RelbertSettings) -> dict[str, Any]:
     }
     if settings.word_weight:
         block[WORD_WEIGHT_KEY] = settings.word_weight
+    if settings.word_model:
+        block[WORD_MODEL_KEY] = settings.word_model
     return block

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# backend calibrations and OpenVINO exports of the tests' tiny models stay out of the user's cache
+os.environ.setdefault("RELSEARCH_CALIBRATION_FILE", tempfile.mktemp(prefix="relsearch-test-", suffix=".json"))
+os.environ.setdefault("RELSEARCH_OPENVINO_DIR", tempfile.mktemp(prefix="relsearch-test-openvino-"))
 
 from tiny_models import build_tiny_model
 

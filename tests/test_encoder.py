@@ -129,7 +129,7 @@ def test_hub_id_offline_fails_fast_with_clear_error(tmp_path):
 def test_fingerprint_is_independent_of_call_order_and_pooler(tiny_model_dir):
     first = RelationEncoder(tiny_model_dir)
     before = first.fingerprint
-    first._fingerprint = None
+    first._fingerprint = first._digest = None
     first.encode(POOL, batch_size=2)
     assert first.fingerprint == before  # truncation state set by encode() is not hashed
     # the tiny checkpoint has no pooler weights, so AutoModel initialises them randomly per load

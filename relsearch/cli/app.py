@@ -10,6 +10,7 @@ from relsearch import __version__
 from relsearch.cli import (
     analogy,
     build_index,
+    distill,
     encode,
     eval_lrc,
     export,
@@ -61,6 +62,7 @@ app.command("verify")(verify.verify)
 app.command("add")(update.add)
 app.command("remove")(update.remove)
 app.command("train")(train.train)
+app.command("distill")(distill.distill)
 app.command("serve")(serve.serve)
 app.command("export")(export.export)
 

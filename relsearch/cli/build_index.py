@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from index_builder.defaults import DEFAULT_BATCH_SIZE, DEFAULT_K, DEFAULT_MEMORY_BUDGET, DEFAULT_SHARD_SIZE
-from relsearch.cli.options import DtypeOpt, ModelOpt
+from relsearch.cli.options import BackendOpt, DtypeOpt, ModelOpt
 from relsearch.cli.output import err, fail, handle_errors, out, print_json
 
 
@@ -120,6 +120,7 @@ def build_index(
         typer.Option(help="--engine ray: encoder actors, 1 CPU each. Default: one per CPU of the cluster."),
     ] = None,
     dtype: DtypeOpt = "auto",
+    backend: BackendOpt = "auto",
     word_model: Annotated[
         str | None,
         typer.Option(
@@ -166,6 +167,7 @@ def build_index(
             dry_run=dry_run,
             progress=True,
             dtype=dtype,
+            backend=backend,
             word_model=word_model,
         )
     except KeyboardInterrupt:

@@ -91,6 +91,7 @@ def summary_rows(path: Path, manifest: dict[str, Any], sizes: dict[str, int]) ->
             f"pooling {enc.get('aggregation', '-')}, max length {enc.get('max_length', '-')}, "
             f"{enc.get('dtype', '-')}, dim {enc.get('dim', '-')}",
         ),
+        ("backend", _backend_line(enc, (manifest.get("build") or {}).get("backend"))),
         ("fingerprint", str(enc.get("fingerprint", "-"))),
         ("word vectors", _word_vectors_line(manifest.get("word_vectors"), enc)),
         (
@@ -112,6 +113,13 @@ def summary_rows(path: Path, manifest: dict[str, Any], sizes: dict[str, int]) ->
 
 
 @handle_errors
+def _backend_line(enc: dict[str, Any], choice: dict[str, Any] | None) -> str:
+    """``torch bfloat16 (why)``: how the build encoded, and why that way."""
+    text = f"{enc.get('backend', 'torch')} {enc.get('dtype', '-')}"
+    why = (choice or {}).get("why")
+    return f"{text} ({why})" if why else text
+
+
 def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Describe an index: size, model, FAISS type, how it was built."""
     path = index if index is not None else default_index_dir()

@@ -11,7 +11,8 @@ ModelOpt = Annotated[
     typer.Option(
         "--model",
         "-m",
-        help="Model directory, pypi:<base model>, or hub id (network only). Default: relsearch's model.",
+        help="Model directory, fast (the shipped distilled model), pypi:<base model>, or hub id "
+        "(network only). Default: relsearch's model.",
         envvar="RELSEARCH_MODEL",
     ),
 ]
@@ -27,7 +28,18 @@ Dtype = Literal["auto", "float32", "bfloat16", "int8"]
 DtypeOpt = Annotated[
     Dtype,
     typer.Option(
-        help="Inference precision. auto: the fastest that keeps accuracy on this machine (int8 on CPUs "
-        "with VNNI/AMX, bfloat16 with bf16 units or a GPU, else float32).",
+        help="Inference precision. auto: the one calibrated on this machine for the model (build-index "
+        "calibrates once), else from CPU flags (bfloat16 with bf16 units or a GPU, int8 with VNNI, "
+        "else float32).",
+    ),
+]
+
+Backend = Literal["auto", "torch", "openvino"]
+BackendOpt = Annotated[
+    Backend,
+    typer.Option(
+        help="Inference backend: torch, openvino (pip install 'relsearch[openvino]'), or auto: with "
+        "--dtype auto too, the fastest backend and precision measured on this machine that keep the "
+        "vectors within the accuracy gate (calibrated once per CPU and model, then cached).",
     ),
 ]

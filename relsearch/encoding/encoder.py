@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from relsearch.encoding.backend import resolve_backend
 from relsearch.encoding.batching import length_sorted_batches, pad_batch
 from relsearch.encoding.loading import load_pretrained, quiet_transformers
 from relsearch.encoding.pooling import pool
-from relsearch.encoding.precision import autocast, fingerprint_tag, inference_module, resolve_dtype
+from relsearch.encoding.precision import autocast, fingerprint_tag, inference_module
 from relsearch.encoding.traced import TracedForward
 from relsearch.encoding.word_cache import WordVectorCache
 from relsearch.errors import RelsearchError
@@ -60,13 +61,15 @@ class RelationEncoder:
         dtype: str = "float32",
         batch_size: int = 64,
         trace: bool = True,
+        backend: str = "torch",
     ) -> None:
         self.device = torch.device(device or "cpu")
-        self.dtype = resolve_dtype(dtype, self.device)  # "auto" -> the concrete dtype used
         loaded = load_pretrained(model_name_or_path)
         self.source = loaded.source
         self.tokenizer = loaded.tokenizer
         self.model = loaded.model
+        self.head = loaded.head  # linear map after pooling (a distilled model), or None
+        self.local_dir = loaded.local_dir
         self.settings: RelbertSettings = settings_from_config(
             loaded.relbert_config,
             template=template,
@@ -77,9 +80,20 @@ class RelationEncoder:
         self.batch_size = batch_size
         self.model.to(self.device)
         self._fingerprint: str | None = None
+        self._content: str | None = None
+        self._digest: Any = None
+        self._word_model: Any = None  # the loaded settings.word_model, on first use
+        # "auto" -> the concrete dtype and backend used (a cached calibration, else CPU flags)
+        self.backend, self.dtype = resolve_backend(self, backend, dtype)
+        self._ov: Any = None
         self._runner: torch.nn.Module | None = None
         # tracing pays on the CPU; bfloat16 autocast is left eager
-        self._trace = trace and self.device.type == "cpu" and self.dtype in ("float32", "int8")
+        self._trace = (
+            trace
+            and self.device.type == "cpu"
+            and self.dtype in ("float32", "int8")
+            and self.backend == "torch"
+        )
         self._forwards: dict[int, TracedForward] = {}
         self._word_cache = WordVectorCache(self.encode_words)
         self._warned_truncation = False
@@ -88,13 +102,36 @@ class RelationEncoder:
     # -- properties -------------------------------------------------------------------------
     @property
     def dim(self) -> int:
-        """Dimension of the relation vectors (twice the hidden size in hybrid mode)."""
-        return 2 * self.word_dim if self.word_weight else self.word_dim
+        """Dimension of the relation vectors (prompt part plus word part in hybrid mode)."""
+        return self.prompt_dim + self.word_dim if self.word_weight else self.prompt_dim
+
+    @property
+    def prompt_dim(self) -> int:
+        """Dimension of prompt vectors: the hidden size, or the output of the relation head."""
+        return int(self.head.out_features) if self.head is not None else int(self.model.config.hidden_size)
 
     @property
     def word_dim(self) -> int:
-        """Dimension of single-word vectors (the model's hidden size)."""
-        return int(self.model.config.hidden_size)
+        """Dimension of single-word vectors (the hidden size of the model that makes them)."""
+        return int(self._word_source().config.hidden_size)
+
+    @property
+    def word_model(self) -> str | None:
+        """Where single-word vectors come from: the resolved ``word_model`` spec, or None (this model)."""
+        if not self.settings.word_model:
+            return None
+        from relsearch.encoding.loading import relative_spec, resolve_spec
+
+        return resolve_spec(relative_spec(self.settings.word_model, self.local_dir))[0]
+
+    def _word_source(self) -> Any:
+        """The model that makes single-word vectors (loaded on first use when it is another one)."""
+        if not self.settings.word_model:
+            return self.model
+        if self._word_model is None:
+            self._word_model = load_pretrained(self.word_model)
+            self._word_model.model.to(self.device)
+        return self._word_model.model
 
     @property
     def word_weight(self) -> float:
@@ -121,30 +158,51 @@ class RelationEncoder:
             "aggregation": self.aggregation,
             "max_length": self.max_length,
             "word_weight": self.word_weight,
+            **({"word_model": self.word_model} if self.settings.word_model else {}),
             "dtype": self.dtype,
+            "backend": self.backend,
             "dim": self.dim,
             "fingerprint": self.fingerprint,
         }
 
     @property
     def fingerprint(self) -> str:
-        """Stable hash of everything that changes the vectors: weights, tokenizer, settings.
+        """Stable hash of everything that changes the vectors: weights, tokenizer, settings,
+        precision, and the backend when it is not torch (so torch fingerprints stay as they were).
 
         The unused pooler head is skipped (it may be randomly initialised on load), and the
         tokenizer is hashed without its call-dependent truncation/padding state.
         """
         if self._fingerprint is None:
-            digest = hashlib.sha256()
-            for name, tensor in sorted(self.model.state_dict().items()):
-                if name.startswith("pooler."):
-                    continue
-                digest.update(name.encode())
-                digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
-            digest.update(_tokenizer_identity(self.tokenizer).encode())
-            settings = {**config_block(self.settings), "dtype": fingerprint_tag(self.dtype)}
+            digest = self._weights_digest().copy()
+            settings: dict[str, Any] = {**config_block(self.settings), "dtype": fingerprint_tag(self.dtype)}
+            if self.backend != "torch":
+                settings["backend"] = self.backend
             digest.update(json.dumps(settings, sort_keys=True).encode())
             self._fingerprint = digest.hexdigest()[:32]
         return self._fingerprint
+
+    @property
+    def content_fingerprint(self) -> str:
+        """Hash of weights, tokenizer and settings, without precision or backend (export caches)."""
+        if self._content is None:
+            digest = self._weights_digest().copy()
+            digest.update(json.dumps(config_block(self.settings), sort_keys=True).encode())
+            self._content = digest.hexdigest()[:32]
+        return self._content
+
+    def _weights_digest(self) -> Any:
+        if self._digest is None:
+            digest = hashlib.sha256()
+            _hash_state(digest, self.model)
+            digest.update(_tokenizer_identity(self.tokenizer).encode())
+            if self.head is not None:
+                for tensor in (self.head.weight, self.head.bias):
+                    digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+            if self.settings.word_model and self.word_weight:
+                _hash_state(digest, self._word_source())
+            self._digest = digest
+        return self._digest
 
     # -- encoding -----------------------------------------------------------------------------
     def prompt(self, pair: PairLike) -> str:
@@ -217,7 +275,7 @@ class RelationEncoder:
         slots = [unique.setdefault(p, len(unique)) for p in parsed]
         self._warn_unknown_words(unique)
         prompts = [fill_template(self.template, h, t, self.tokenizer.mask_token) for h, t in unique]
-        vectors = np.zeros((len(prompts), self.word_dim), dtype=np.float32)
+        vectors = np.zeros((len(prompts), self.prompt_dim), dtype=np.float32)
         if prompts:
             ids = self._tokenize(prompts)
             mask_id = int(self.tokenizer.mask_token_id)
@@ -253,9 +311,23 @@ class RelationEncoder:
     def _forward(self, input_ids: np.ndarray, attention: np.ndarray, mask_id: int) -> np.ndarray:
         ids = torch.from_numpy(input_ids).to(self.device)
         att = torch.from_numpy(attention).to(self.device)
-        with autocast(self.device, self.dtype):
-            hidden = self._forward_of(self.runner)(ids, att)
-        return pool(hidden, ids, att, mask_id, self.aggregation).cpu().numpy()
+        if self.backend == "openvino":
+            pooled = torch.from_numpy(self.openvino_forward(input_ids, attention))
+        else:
+            with autocast(self.device, self.dtype):
+                hidden = self._forward_of(self.runner)(ids, att)
+            pooled = pool(hidden, ids, att, mask_id, self.aggregation)
+        if self.head is not None:
+            pooled = self.head(pooled)
+        return pooled.cpu().numpy()
+
+    def openvino_forward(self, input_ids: np.ndarray, attention: np.ndarray) -> np.ndarray:
+        """Pooled vectors from the OpenVINO model (exported and compiled on first use)."""
+        if self._ov is None:
+            from relsearch.encoding.openvino_backend import OpenVINOForward
+
+            self._ov = OpenVINOForward(self, self.dtype, threads=torch.get_num_threads())
+        return self._ov(input_ids, attention)
 
     @property
     def runner(self) -> torch.nn.Module:
@@ -275,6 +347,18 @@ class RelationEncoder:
         """Unit vectors of single words (mean-pooled, no prompt): the candidate-pair signal."""
         from relsearch.encoding.word_vectors import mean_pooled_word_vectors
 
+        if self.settings.word_model:
+            self._word_source()
+            words_model = self._word_model
+            return mean_pooled_word_vectors(
+                words_model.model,
+                words_model.tokenizer,
+                words,
+                batch_size=batch_size or max(self.batch_size, 128),
+                device=self.device,
+                bfloat16=self.dtype == "bfloat16",
+                forward=self._forward_of(words_model.model),
+            )
         return mean_pooled_word_vectors(
             self.model,
             self.tokenizer,
@@ -305,8 +389,20 @@ class RelationEncoder:
         with quiet_transformers():
             self.model.save_pretrained(target)
             self.tokenizer.save_pretrained(target)
+        if self.head is not None:
+            from relsearch.encoding.relation_head import save_head
+
+            save_head(self.head, target)
         write_relbert_config(target, self.settings)
         return target
+
+
+def _hash_state(digest: Any, model: torch.nn.Module) -> None:
+    for name, tensor in sorted(model.state_dict().items()):
+        if name.startswith("pooler."):
+            continue
+        digest.update(name.encode())
+        digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from relsearch.base_models import BASE_MODELS, base_model_dir
-from relsearch.default_model import DEFAULT_MODEL_ALIASES, default_model_spec
+from relsearch.default_model import DEFAULT_MODEL_ALIASES, SHIPPED_ALIASES, default_model_spec
 from relsearch.errors import ModelLoadError
 
 #: A model directory holding only fine-tuned tensors on top of a base model has this file.
@@ -27,6 +27,7 @@ class LoadedModel:
     relbert_config: dict[str, Any] | None
     source: str
     local_dir: Path | None
+    head: Any = None  # torch.nn.Linear after pooling (a distilled model), or None
 
 
 @contextlib.contextmanager
@@ -49,6 +50,11 @@ def resolve_spec(spec: str | os.PathLike[str] | None) -> tuple[str, Path | None]
     if spec is None or str(spec) in DEFAULT_MODEL_ALIASES:
         spec = default_model_spec()
     text = str(spec)
+    if text in SHIPPED_ALIASES:
+        shipped = SHIPPED_ALIASES[text]
+        if not (shipped / "config.json").is_file():
+            raise ModelLoadError(f"the shipped model {text!r} is not in {shipped} (is this a full clone?)")
+        return str(shipped.resolve()), shipped.resolve()
     name = text.removeprefix("pypi:")
     if text.startswith("pypi:") or name in BASE_MODELS:
         return f"pypi:{name}", base_model_dir(name)
@@ -60,6 +66,11 @@ def resolve_spec(spec: str | os.PathLike[str] | None) -> tuple[str, Path | None]
     if path.exists() or text.startswith((".", "/", "~")) or text.count("/") > 1 or os.sep + os.sep in text:
         raise ModelLoadError(f"model directory {text!r} does not exist")
     return text, None
+
+
+def relative_spec(spec: str, model_dir: Path | None) -> str:
+    """``spec`` as written in a model's config: a path starting with ``.`` is relative to ``model_dir``."""
+    return str(model_dir / spec) if model_dir is not None and spec.startswith(".") else spec
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -139,5 +150,8 @@ def load_pretrained(spec: str | os.PathLike[str] | None) -> LoadedModel:
             relbert = getattr(model.config, "relbert_config", None)
     if tokenizer.mask_token is None:
         raise ModelLoadError(f"the tokenizer of {source!r} has no mask token; RelBERT prompts need one")
+    from relsearch.encoding.relation_head import load_head
+
     model.eval()
-    return LoadedModel(model, tokenizer, relbert, source, local_dir)
+    head = load_head(local_dir, int(model.config.hidden_size))
+    return LoadedModel(model, tokenizer, relbert, source, local_dir, head)

@@ -44,6 +44,7 @@ def load_index_encoder(
             max_length=encoder_info.get("max_length"),
             word_weight=encoder_info.get("word_weight"),
             dtype=encoder_info.get("dtype") or "float32",
+            backend=encoder_info.get("backend") or "torch",
         )
     except RelsearchError as exc:
         where = (

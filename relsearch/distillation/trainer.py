@@ -1,0 +1,170 @@
+"""Training a student to reproduce the teacher's prompt vectors (cosine loss), epoch by epoch.
+
+Each step takes a batch of distillation pairs, fills the teacher's template with the student's
+mask token, pools like the teacher (through the width head if any) and minimises
+``1 - cos(student, teacher)``. After every epoch: the mean cosine on held-out distillation
+pairs, the analogy accuracy of the student's prompt vectors on the six validation splits
+that ``relsearch train`` selects on, a checkpoint, and an export of the best epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from relsearch.encoding import RelationEncoder
+from relsearch.encoding.batching import pad_batch
+from relsearch.encoding.pooling import pool
+from relsearch.evaluation.analogy import evaluate_analogies
+from relsearch.pairs import Pair
+from relsearch.progress import progress_bar
+from relsearch.templates import fill_template
+from relsearch.training.validation import load_valid_sets, valid_pairs
+
+log = logging.getLogger("relsearch")
+
+
+@dataclass
+class StudentRun:
+    """Hyper-parameters of the student's training."""
+
+    epochs: int = 3
+    lr: float = 1e-4
+    batch_size: int = 128
+    warmup_fraction: float = 0.05
+    weight_decay: float = 0.01
+    seed: int = 0
+    holdout: int = 2000
+    bf16: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class StudentTrainer:
+    """The student, its optimiser and the tokenised distillation set."""
+
+    def __init__(
+        self,
+        student: RelationEncoder,
+        pairs: list[Pair],
+        targets: np.ndarray,
+        run: StudentRun,
+        data_dir: Path,
+        *,
+        progress: bool = False,
+    ) -> None:
+        self.student, self.run, self.progress = student, run, progress
+        rng = np.random.default_rng(run.seed)
+        order = rng.permutation(len(pairs))
+        n_hold = min(run.holdout, len(pairs) // 10)
+        self.hold_idx, self.train_idx = np.sort(order[:n_hold]), order[n_hold:]
+        self.pairs = pairs
+        self.targets = targets
+        tok = student.tokenizer
+        prompts = [fill_template(student.template, h, t, tok.mask_token) for h, t in pairs]
+        self.ids = tok(prompts, truncation=True, max_length=student.max_length)["input_ids"]
+        self.mask_id = int(tok.mask_token_id)
+        self.pad_id = int(tok.pad_token_id if tok.pad_token_id is not None else 0)
+        self.valid_sets = load_valid_sets(data_dir)
+        self.modules = torch.nn.ModuleDict({"model": student.model})
+        if student.head is not None:
+            self.modules["head"] = student.head
+        self.params = {n: p for n, p in self.modules.named_parameters() if p.requires_grad}
+        decay = [p for n, p in self.params.items() if p.ndim >= 2]
+        no_decay = [p for n, p in self.params.items() if p.ndim < 2]
+        self.optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": run.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=run.lr,
+        )
+        self.steps_per_epoch = math.ceil(len(self.train_idx) / run.batch_size)
+        self.total_steps = self.steps_per_epoch * run.epochs
+
+    # -- one batch ------------------------------------------------------------------------------
+    def _vectors(self, rows: np.ndarray) -> torch.Tensor:
+        input_ids, attention = pad_batch([self.ids[i] for i in rows.tolist()], self.pad_id)
+        ids, att = torch.from_numpy(input_ids), torch.from_numpy(attention)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.run.bf16):
+            hidden = self.student.model(input_ids=ids, attention_mask=att).last_hidden_state
+        pooled = pool(hidden, ids, att, self.mask_id, self.student.aggregation)
+        if self.student.head is not None:
+            pooled = self.student.head(pooled)
+        return torch.nn.functional.normalize(pooled.float(), dim=1)
+
+    def _lr(self, step: int) -> float:
+        warmup = max(1, round(self.run.warmup_fraction * self.total_steps))
+        if step < warmup:
+            return self.run.lr * (step + 1) / warmup
+        return self.run.lr * max(0.0, (self.total_steps - step) / max(1, self.total_steps - warmup))
+
+    def train_epoch(self, epoch: int, step: int) -> tuple[float, int]:
+        """One pass over the training pairs in a seeded order; returns the mean loss and the step."""
+        rng = np.random.default_rng([self.run.seed, epoch])
+        torch.manual_seed(self.run.seed * 1_000_003 + epoch)
+        order = self.train_idx[rng.permutation(len(self.train_idx))]
+        self.modules.train()
+        losses: list[float] = []
+        bs = self.run.batch_size
+        with progress_bar(len(order), f"epoch {epoch}/{self.run.epochs}", enabled=self.progress) as advance:
+            for start in range(0, len(order), bs):
+                rows = order[start : start + bs]
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self._lr(step)
+                target = torch.from_numpy(self.targets[rows].astype(np.float32))
+                loss = 1.0 - (self._vectors(rows) * target).sum(dim=1).mean()
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(list(self.params.values()), 1.0)
+                self.optimizer.step()
+                losses.append(float(loss.detach()))
+                step += 1
+                advance(len(rows))
+        return float(np.mean(losses)) if losses else 0.0, step
+
+    # -- validation -----------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def _unit_vectors(self, rows: np.ndarray) -> np.ndarray:
+        out = []
+        for start in range(0, len(rows), 256):
+            out.append(self._vectors(rows[start : start + 256]).numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.targets.shape[1]), np.float32)
+
+    @torch.inference_mode()
+    def validate(self) -> dict[str, Any]:
+        """Held-out cosine to the teacher and validation analogy accuracy (prompt vectors)."""
+        self.modules.eval()
+        hold = self._unit_vectors(self.hold_idx)
+        cos = np.sum(hold * self.targets[self.hold_idx].astype(np.float32), axis=1)
+        pairs = valid_pairs(self.valid_sets)
+        vectors = self.student.encode(pairs, batch_size=256)
+        row = {p: i for i, p in enumerate(pairs)}
+        analogy = {
+            name: evaluate_analogies(qs, lambda ps: vectors[[row[p] for p in ps]]).accuracy
+            for name, qs in self.valid_sets.items()
+        }
+        return {
+            "holdout_cosine": float(np.mean(cos)) if len(cos) else None,
+            "holdout_cosine_p05": float(np.percentile(cos, 5)) if len(cos) else None,
+            "analogy": analogy,
+            "mean_analogy": float(np.mean(list(analogy.values()))),
+        }
+
+    def check_vectors(self, pairs: list[Pair]) -> np.ndarray:
+        """The student's float32 unit prompt vectors of ``pairs`` (the export check)."""
+        self.modules.eval()
+        return self.student.encode(pairs, batch_size=256)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start

@@ -1,0 +1,156 @@
+"""relsearch distill: the distillation set, a tiny teacher and student, the export, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from test_training import VOCAB, data_dir  # noqa: F401  (the SemEval-like data folder fixture)
+from tiny_models import build_tiny_model
+from typer.testing import CliRunner
+
+from relsearch import RelationEncoder
+from relsearch.cli.app import app
+from relsearch.distillation.pair_set import assemble, benchmark_pairs, make_distillation_set, random_pairs
+from relsearch.distillation.run import DistillConfig, distill
+from relsearch.distillation.student import kept_layers
+from relsearch.distillation.trainer import StudentRun
+from relsearch.templates import TEMPLATES
+
+TEACHER_CONFIG = {"aggregation_mode": "mask", "template": TEMPLATES["a"], "word_difference_weight": 0.5}
+
+
+@pytest.fixture(scope="module")
+def teacher_dir(tmp_path_factory):
+    return build_tiny_model(
+        tmp_path_factory.mktemp("teacher") / "m", relbert_config=TEACHER_CONFIG, hidden=32
+    )
+
+
+@pytest.fixture(scope="module")
+def student_dir(tmp_path_factory):
+    return build_tiny_model(
+        tmp_path_factory.mktemp("student") / "m", kind="bert", hidden=16, layers=1, seed=1
+    )
+
+
+@pytest.fixture(scope="module")
+def vocab_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("vocab") / "vocab.txt"
+    path.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    return path
+
+
+def test_shipped_benchmark_pairs_are_known_in_both_orders():
+    pairs = benchmark_pairs()
+    assert ("lie", "prevaricate") in pairs and ("prevaricate", "lie") in pairs  # U2 test stem
+    assert len(pairs) > 50_000
+
+
+def test_a_planted_benchmark_pair_is_dropped_and_counted():
+    words = ["king", "queen", "man", "woman", "paris"]
+    vectors = np.eye(5, dtype=np.float32) + 0.1
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    free = make_distillation_set(words, vectors, k=2, n_random=6, seed=0, semeval_dir=None, exclude=set())
+    assert ("king", "queen") in free.pairs or ("queen", "king") in free.pairs
+    planted = {("king", "queen"), ("queen", "king")}
+    ds = make_distillation_set(words, vectors, k=2, n_random=6, seed=0, semeval_dir=None, exclude=planted)
+    assert ("king", "queen") not in ds.pairs and ("queen", "king") not in ds.pairs
+    assert ds.dropped_benchmark == sum(p in planted for p in [*free.pairs]) + free.duplicates - ds.duplicates
+    assert ds.dropped_benchmark >= 1 and len(ds.pairs) < len(free.pairs)
+
+
+def test_assemble_compares_case_insensitively_and_drops_duplicates():
+    ds = assemble({"a": [("Paris", "France"), ("paris", "france"), ("dog", "dog")]}, {("tokyo", "japan")})
+    assert ds.pairs == [("Paris", "France")] and ds.duplicates == 2
+    ds = assemble({"a": [("Tokyo", "Japan"), ("x", "y")]}, {("tokyo", "japan")})
+    assert ds.pairs == [("x", "y")] and ds.dropped_benchmark == 1 and ds.dropped_examples == ["Tokyo:Japan"]
+
+
+def test_random_pairs_are_seeded_distinct_and_bounded():
+    words = list("abcd")
+    assert random_pairs(words, 5, 0) == random_pairs(words, 5, 0)
+    assert len(set(random_pairs(words, 100, 1))) == 12  # every ordered pair of 4 words, no self pairs
+    assert all(h != t for h, t in random_pairs(words, 100, 1))
+
+
+def test_kept_layers_are_evenly_spaced_and_end_at_the_top():
+    assert kept_layers(12, 6) == [1, 3, 5, 7, 9, 11]
+    assert kept_layers(12, 12) == list(range(12))
+    assert kept_layers(4, 1) == [3]
+
+
+def test_student_learns_the_teacher_and_exports_a_hybrid_model(
+    tmp_path,
+    teacher_dir,
+    student_dir,
+    vocab_file,
+    data_dir,  # noqa: F811
+):
+    out = tmp_path / "run"
+    config = DistillConfig(
+        out=out,
+        vocab=vocab_file,
+        student=str(student_dir),
+        teacher=str(teacher_dir),
+        k=4,
+        random_pairs=150,
+        data=data_dir,
+        dtype="float32",
+        train=StudentRun(epochs=3, lr=3e-3, batch_size=16, holdout=20, warmup_fraction=0.1),
+    )
+    summary = distill(config)
+    history = summary["history"]
+    assert history[-1]["holdout_cosine"] > history[0]["holdout_cosine"] + 0.05
+    report = json.loads((out / "pairs.json").read_text())
+    assert report["pairs"] == summary["distillation_set"]["pairs"] > 100
+    assert report["kept"]["semeval"] > 0 and report["kept"]["random"] > 0
+    fast = RelationEncoder(out / "best")
+    teacher = RelationEncoder(teacher_dir)
+    assert fast.head is not None and fast.prompt_dim == teacher.prompt_dim == 32
+    assert fast.dim == teacher.dim == 64 and fast.word_weight == 0.5
+    pairs = [("king", "queen"), ("dog", "puppy"), ("paris", "france")]
+    a, b = fast.encode(pairs), teacher.encode(pairs)
+    np.testing.assert_allclose(a[:, 32:], b[:, 32:], atol=1e-5)  # the teacher's word vectors
+    assert fast.fingerprint != RelationEncoder(student_dir).fingerprint
+    card = (out / "best" / "README.md").read_text()
+    assert "Distillation set" in card and str(report["pairs"]) in card.replace(",", "")
+    # a second call resumes: nothing is trained again and the same summary comes back
+    again = distill(config)
+    assert [r["epoch"] for r in again["history"]] == [r["epoch"] for r in history]
+
+
+def test_cli_distill_teacher_layers_and_errors(tmp_path, teacher_dir, vocab_file, data_dir):  # noqa: F811
+    runner = CliRunner()
+    args = [
+        "distill",
+        "--out",
+        str(tmp_path / "run"),
+        "--vocab",
+        str(vocab_file),
+        "--teacher",
+        str(teacher_dir),
+    ]
+    args += [
+        "--data",
+        str(data_dir),
+        "--k",
+        "3",
+        "--random-pairs",
+        "40",
+        "--epochs",
+        "1",
+        "--dtype",
+        "float32",
+    ]
+    result = runner.invoke(app, [*args, "--student", "teacher:1", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["student"]["layers"] == [2] and summary["student"]["head"] is None
+    model = RelationEncoder(summary["model"])
+    assert model.model.config.num_hidden_layers == 1 and model.dim == 64
+    bad = runner.invoke(app, [*args[:2], str(tmp_path / "r2"), *args[3:], "--student", "teacher:9"])
+    assert bad.exit_code == 1 and "teacher:N" in bad.output
+    bad = runner.invoke(app, [*args[:2], str(tmp_path / "r3"), *args[3:], "--dtype", "int4"])
+    assert bad.exit_code == 1 and "--dtype" in bad.output
