@@ -1,5 +1,7 @@
 """Encoding speed of relation models built on different base encoders, same pairs, same run.
 
+``--hybrid`` adds each model as users run it (its hybrid vectors, word vectors computed anew
+every round, from the model's ``word_model`` where it names one, as ``--model fast`` does).
 Every model encodes the same pairs of default-vocabulary words with RelBERT prompt vectors only
 (``word_weight=0``: one forward pass per pair, the cost that a base encoder decides) at the
 chosen dtypes. Each round runs every arm once, in turn, so machine drift hits all alike; rates
@@ -39,6 +41,11 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--hybrid",
+        action="store_true",
+        help="also time each model as users run it: hybrid vectors, word vectors computed every round",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -61,9 +68,15 @@ def main() -> None:
                 "parameters": sum(p.numel() for p in enc.model.parameters()),
             }
             enc.encode(pairs[: args.batch_size])  # warm-up: int8 set-up, allocator, oneDNN kernels
+            full = RelationEncoder(spec, dtype=dtype, batch_size=args.batch_size)
+            if args.hybrid and full.word_weight:
+                arms[f"{name} hybrid"] = full
+                info[f"{name} hybrid"] = {**info[name], "dim": full.dim, "hybrid": True}
+                full.encode(pairs[: args.batch_size])
     rates: dict[str, list[float]] = {name: [] for name in arms}
     for _ in range(args.rounds):
         for name, enc in arms.items():
+            enc.clear_word_cache()  # a hybrid arm pays for its word vectors every round
             start = time.perf_counter()
             enc.encode(pairs)
             rates[name].append(len(pairs) / (time.perf_counter() - start))
@@ -76,11 +89,14 @@ def main() -> None:
 
     threads = torch.get_num_threads()
     print(f"{len(pairs)} pairs, batch {args.batch_size}, {args.rounds} rounds, {threads} threads")
-    print(f"{'model':<34} {'dtype':<8} {'layers':>6} {'params':>8} {'pairs/s':>9} {'ratio':>6}")
+    print(
+        f"{'model':<34} {'dtype':<8} {'vectors':<8} {'layers':>6} {'params':>8} {'pairs/s':>9} {'ratio':>6}"
+    )
     for row in info.values():
+        kind = "hybrid" if row.get("hybrid") else "prompt"
         print(
-            f"{row['model']:<34} {row['dtype']:<8} {row['layers']:>6} {row['parameters'] / 1e6:>7.0f}M "
-            f"{row['pairs_per_s']:>9.1f} {row['ratio']:>6.2f}"
+            f"{row['model']:<34} {row['dtype']:<8} {kind:<8} {row['layers']:>6} "
+            f"{row['parameters'] / 1e6:>7.0f}M {row['pairs_per_s']:>9.1f} {row['ratio']:>6.2f}"
         )
     if args.json:
         print(json.dumps({"pairs": len(pairs), "rounds": args.rounds, "baseline": base, "arms": info}))

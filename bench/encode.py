@@ -16,8 +16,14 @@ The run also measures this machine's matmul peaks (float32, bfloat16 and int8 GE
 x tokens actually computed, padding included) as a fraction of the peak of the precision it
 used, and of the bfloat16 peak.
 
-    python bench/encode.py [--model M] [--pairs 1000] [--rounds 3] [--dtype auto]
-                           [--also float32] [--threads N] [--json]
+With ``--also openvino:bfloat16`` (any ``BACKEND:DTYPE``) more backends are timed; the OpenVINO
+rows are measured against OpenVINO's own GEMM peak (a compiled 2048^3 MatMul at that
+precision). ``--dtype auto`` (the default) is relsearch's ``auto``: backend and dtype from
+this machine's cached calibration (``relsearch build-index`` makes it) or, without one, from
+CPU flags; ``--calibrate`` runs the calibration first.
+
+    python bench/encode.py [--model M] [--pairs 1000] [--rounds 3] [--dtype auto] [--calibrate]
+                           [--also float32 int8 openvino:bfloat16] [--threads N] [--json]
 
 A human table first; with --json the last line is one JSON object.
 """
@@ -94,6 +100,28 @@ def prompt_half(vectors: np.ndarray, dim: int) -> np.ndarray:
     return part / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
 
 
+def openvino_peak_gflops(kind: str, n: int = 2048, repeats: int = 5, trials: int = 3) -> float:
+    """Best throughput (GFLOP/s) of an ``n^3`` MatMul compiled by OpenVINO at ``kind`` precision."""
+    import openvino as ov
+    import openvino.opset13 as ops
+
+    a = ops.parameter([n, n], np.float32)
+    b = ops.constant(np.random.default_rng(0).standard_normal((n, n)).astype(np.float32))
+    model = ov.Model([ops.matmul(a, b, False, False)], [a])
+    precision = {"float32": "f32", "bfloat16": "bf16"}[kind]
+    compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": precision})
+    request = compiled.create_infer_request()
+    x = np.random.default_rng(1).standard_normal((n, n)).astype(np.float32)
+    request.infer({0: x})
+    best = float("inf")
+    for _ in range(trials):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            request.infer({0: x})
+        best = min(best, (time.perf_counter() - start) / repeats)
+    return 2 * n**3 / best / 1e9
+
+
 def matmul_peak_gflops(kind: str, n: int = 2048, repeats: int = 5, trials: int = 3) -> float:
     """Best measured GEMM throughput (GFLOP/s) of ``n^3`` for float32, bfloat16 or int8."""
     if kind == "int8":
@@ -140,7 +168,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--dtype", default="auto", help="relsearch's dtype (default auto)")
-    parser.add_argument("--also", nargs="*", default=[], help="more relsearch dtypes to time, e.g. float32")
+    parser.add_argument(
+        "--also", nargs="*", default=[], help="more arms: DTYPE or BACKEND:DTYPE, e.g. int8 openvino:bfloat16"
+    )
+    parser.add_argument("--calibrate", action="store_true", help="calibrate auto first (and cache it)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -148,15 +179,32 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     pairs = sample_pairs(args.pairs)
-    ours = RelationEncoder(args.model, dtype=args.dtype, batch_size=args.batch_size, word_weight=0.0)
+    auto = args.dtype == "auto"
+    ours = RelationEncoder(
+        args.model,
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        word_weight=0.0,
+        backend="auto" if auto else "torch",
+    )
+    if args.calibrate:
+        from relsearch.encoding.backend import calibrate, calibration_pairs
+
+        calibrate(ours, calibration_pairs(), say=print)
     t0 = time.perf_counter()
-    ours.runner  # noqa: B018  (builds the int8 model: a one-off cost, reported apart)
+    if ours.backend == "torch":
+        ours.runner  # noqa: B018  (builds the int8 model: a one-off cost, reported apart)
+    else:
+        ours.encode(pairs[:2])  # exports and compiles the OpenVINO model: a one-off cost, reported apart
     setup_s = time.perf_counter() - t0
-    arms: dict[str, RelationEncoder] = {ours.dtype: ours}
-    for dtype in args.also:
-        enc = RelationEncoder(args.model, dtype=dtype, batch_size=args.batch_size, word_weight=0.0)
-        arms.setdefault(enc.dtype, enc)
-    hybrid = RelationEncoder(args.model, dtype=ours.dtype, batch_size=args.batch_size)
+    arms: dict[str, RelationEncoder] = {arm_name(ours): ours}
+    for spec in args.also:
+        backend, _, dtype = spec.rpartition(":")
+        enc = RelationEncoder(
+            args.model, dtype=dtype, batch_size=args.batch_size, word_weight=0.0, backend=backend or "torch"
+        )
+        arms.setdefault(arm_name(enc), enc)
+    hybrid = RelationEncoder(args.model, dtype=ours.dtype, batch_size=args.batch_size, backend=ours.backend)
     if hybrid.word_weight:
         arms[HYBRID] = hybrid
 
@@ -184,7 +232,11 @@ def main() -> None:
     real, padded = computed_tokens(ours, pairs, args.batch_size)
     per_token = linear_flops_per_token(ours.model)
     peaks = {kind: matmul_peak_gflops(kind) for kind in ("float32", "bfloat16", "int8")}
-    used_peak = peaks[ours.dtype]
+    for enc in arms.values():
+        if enc.backend == "openvino":
+            peaks.setdefault(arm_name(enc), openvino_peak_gflops(enc.dtype))
+    main_arm = arm_name(ours)
+    used_peak = peaks[main_arm if ours.backend != "torch" else ours.dtype]
     achieved = {
         name: per_token * padded / len(pairs) * r / 1e9
         for name, r in rate.items()
@@ -197,13 +249,20 @@ def main() -> None:
         for name, v in vectors.items()
         if name != "reference"
     }
-    main_rate = rate[ours.dtype]
+    main_rate = rate[main_arm]
+    own_peak = {
+        name: peaks[name] if arms[name].backend != "torch" else peaks[arms[name].dtype]
+        for name in arms
+        if name in achieved
+    }
     result = {
         "model": ours.source,
         "pairs": len(pairs),
         "rounds": args.rounds,
         "batch_size": args.batch_size,
         "relsearch_dtype": ours.dtype,
+        "relsearch_backend": ours.backend,
+        "relsearch_arm": main_arm,
         "requested_dtype": args.dtype,
         "int8_setup_s": round(setup_s, 2),
         "mean_tokens_per_prompt": round(real / len(pairs), 2),
@@ -218,9 +277,10 @@ def main() -> None:
         "min_cosine_vs_reference": {name: round(c, 6) for name, c in cosine.items()},
         "matmul_peak_gflops": {k: round(v, 1) for k, v in peaks.items()},
         "achieved_gflops": {k: round(v, 1) for k, v in achieved.items()},
-        "fraction_of_own_precision_peak": round(achieved[ours.dtype] / used_peak, 3),
-        "fraction_of_bf16_peak": round(achieved[ours.dtype] / peaks["bfloat16"], 3),
-        "fraction_of_fp32_peak": round(achieved[ours.dtype] / peaks["float32"], 3),
+        "fraction_of_own_precision_peak": round(achieved[main_arm] / used_peak, 3),
+        "fraction_of_own_peak_by_arm": {n: round(achieved[n] / p, 3) for n, p in own_peak.items()},
+        "fraction_of_bf16_peak": round(achieved[main_arm] / peaks["bfloat16"], 3),
+        "fraction_of_fp32_peak": round(achieved[main_arm] / peaks["float32"], 3),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "cpu": cpu_name(),
@@ -230,6 +290,11 @@ def main() -> None:
     _print_table(result, rate, achieved, peaks, cosine)
     if args.json:
         print(json.dumps(result))
+
+
+def arm_name(enc: RelationEncoder) -> str:
+    """``bfloat16`` for a torch arm, ``openvino bfloat16`` for another backend."""
+    return enc.dtype if enc.backend == "torch" else f"{enc.backend} {enc.dtype}"
 
 
 def cpu_name() -> str:
@@ -254,7 +319,7 @@ def _print_table(
         f"tokens per prompt: {r['mean_tokens_per_prompt']} real, {r['computed_tokens_per_prompt']} computed "
         f"(reference: {REFERENCE_LENGTH})"
     )
-    print(f"{'method':<46}{'pairs/s':>9}{'speedup':>9}{'GFLOP/s':>9}{'min cos':>10}")
+    print(f"{'method':<46}{'pairs/s':>9}{'speedup':>9}{'GFLOP/s':>9}{'min cos':>10}{'of peak':>8}")
     ref = rate["reference"]
     label = "reference (pad 64, float32, fixed batches)"
     print(f"{label:<46}{ref:>9.1f}{1.0:>9.2f}{achieved['reference']:>9.0f}")
@@ -262,15 +327,21 @@ def _print_table(
         if name == "reference":
             continue
         if name == HYBRID:
-            label = f"relsearch {r['relsearch_dtype']}, hybrid (+ word vectors)"
+            label = f"relsearch {r['relsearch_arm']}, hybrid (+ word vectors)"
             print(f"{label:<46}{value:>9.1f}{value / ref:>9.2f}{'-':>9}{cos[name]:>10.5f}")
             continue
-        label = f"relsearch (sorted, dynamic padding, {name})"
-        print(f"{label:<46}{value:>9.1f}{value / ref:>9.2f}{achieved[name]:>9.0f}{cos[name]:>10.5f}")
-    print("matmul peaks (2048^3 GEMM): " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in peaks.items()))
+        auto = name == r["relsearch_arm"] and r["requested_dtype"] == "auto"
+        label = f"relsearch {'auto: ' if auto else ''}{name}"
+        frac = r["fraction_of_own_peak_by_arm"].get(name)
+        share = f"{frac:>7.0%}" if frac is not None else ""
+        print(f"{label:<46}{value:>9.1f}{value / ref:>9.2f}{achieved[name]:>9.0f}{cos[name]:>10.5f}{share}")
     print(
-        f"relsearch ({r['relsearch_dtype']}): {r['fraction_of_own_precision_peak']:.0%} of the "
-        f"{r['relsearch_dtype']} peak, {r['fraction_of_bf16_peak']:.0%} of the bfloat16 peak, "
+        "matmul peaks (2048^3 GEMM; torch, and OpenVINO's own for its rows): "
+        + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in peaks.items())
+    )
+    print(
+        f"relsearch ({r['relsearch_arm']}): {r['fraction_of_own_precision_peak']:.0%} of its own "
+        f"peak, {r['fraction_of_bf16_peak']:.0%} of the torch bfloat16 peak, "
         f"{r['fraction_of_fp32_peak']:.0%} of the float32 peak; speedup {r['speedup']}x"
     )
 

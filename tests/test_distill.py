@@ -150,6 +150,11 @@ def test_cli_distill_teacher_layers_and_errors(tmp_path, teacher_dir, vocab_file
     assert summary["student"]["layers"] == [2] and summary["student"]["head"] is None
     model = RelationEncoder(summary["model"])
     assert model.model.config.num_hidden_layers == 1 and model.dim == 64
+    keep = tmp_path / "run" / "notes.txt"  # --overwrite removes the run's own files only
+    keep.write_text("mine")
+    again = runner.invoke(app, [*args, "--student", "teacher:1", "--overwrite", "--epochs", "1"])
+    assert again.exit_code == 0, again.output
+    assert keep.read_text() == "mine" and "resuming" not in again.output
     bad = runner.invoke(app, [*args[:2], str(tmp_path / "r2"), *args[3:], "--student", "teacher:9"])
     assert bad.exit_code == 1 and "teacher:N" in bad.output
     bad = runner.invoke(app, [*args[:2], str(tmp_path / "r3"), *args[3:], "--dtype", "int4"])

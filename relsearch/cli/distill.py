@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -69,16 +68,16 @@ def distill(
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
 ) -> None:
     """Distil the teacher into a student: label pairs once, then train; the best epoch goes to OUT/best."""
-    from relsearch.distillation.run import DistillConfig
+    from relsearch.distillation.run import DistillConfig, clear_outputs
     from relsearch.distillation.run import distill as run_distill
     from relsearch.distillation.trainer import StudentRun
 
     if dtype not in ("auto", "float32", "bfloat16"):
         raise fail(f"unknown --dtype {dtype!r}; valid: auto, float32, bfloat16")
-    if not resume and out_dir.exists():
-        if not out_dir.is_dir():
-            raise fail(f"--out {str(out_dir)!r} exists and is not a directory")
-        shutil.rmtree(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise fail(f"--out {str(out_dir)!r} exists and is not a directory")
+    if not resume:
+        clear_outputs(out_dir)
     config = DistillConfig(
         out=out_dir,
         vocab=vocab,

@@ -84,7 +84,7 @@ def summary_rows(path: Path, manifest: dict[str, Any], sizes: dict[str, int]) ->
             f"{counts.get('pairs', 0):,} pairs over {counts.get('words', 0):,} words, "
             f"in {counts.get('shards', 0)} shard(s) of up to {manifest.get('shard_size', 0):,}",
         ),
-        ("model", str(enc.get("model", "-"))),
+        ("model", _model_line(str(enc.get("model", "-")), enc.get("word_model"))),
         ("template", template if len(template) <= 90 else template[:87] + "..."),
         (
             "encoding",
@@ -112,7 +112,17 @@ def summary_rows(path: Path, manifest: dict[str, Any], sizes: dict[str, int]) ->
     return rows
 
 
-@handle_errors
+def _model_line(model: str, word_model: str | None) -> str:
+    """The model path, named when it is a shipped one, and where hybrid word vectors come from."""
+    from relsearch.default_model import FAST_MODEL_DIR, SHIPPED_MODEL_DIR
+
+    names = {str(SHIPPED_MODEL_DIR.resolve()): "the default model", str(FAST_MODEL_DIR.resolve()): "fast"}
+    text = f"{names[model]} ({model})" if model in names else model
+    if word_model:
+        text += f"; word vectors from {names.get(word_model, word_model)}"
+    return text
+
+
 def _backend_line(enc: dict[str, Any], choice: dict[str, Any] | None) -> str:
     """``torch bfloat16 (why)``: how the build encoded, and why that way."""
     text = f"{enc.get('backend', 'torch')} {enc.get('dtype', '-')}"
@@ -120,6 +130,7 @@ def _backend_line(enc: dict[str, Any], choice: dict[str, Any] | None) -> str:
     return f"{text} ({why})" if why else text
 
 
+@handle_errors
 def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Describe an index: size, model, FAISS type, how it was built."""
     path = index if index is not None else default_index_dir()

@@ -46,7 +46,9 @@ def render_distill_card(summary: dict[str, Any]) -> str:
         + (f", then a linear head {head[0]} → {head[1]}" if head else "")
         + ".",
         f"- Prompt: the teacher's template `{summary['template']}` and `{summary['aggregation']}` pooling.",
-        f"- Distillation set: {pairs['pairs']:,} pairs (kept per source: {pairs['kept']}); "
+        f"- Distillation set: {pairs['pairs']:,} pairs ("
+        + ", ".join(f"{n:,} {source}" for source, n in pairs["kept"].items())
+        + f"); "
         f"{pairs['dropped_benchmark']:,} pairs of benchmark validation/test splits were dropped "
         "(both orders, case-insensitive).",
         f"- Training: {run['epochs']} epochs, AdamW lr {run['lr']:g} (linear warm-up over "

@@ -62,6 +62,18 @@ class DistillConfig:
         }
 
 
+def clear_outputs(out: Path) -> None:
+    """Remove what a distillation run wrote in ``out`` (only its own names; the folder stays)."""
+    import shutil
+
+    from relsearch.training.checkpoint import CHECKPOINTS
+
+    for name in (TEACHER_DIR, BEST_DIR, CHECKPOINTS):
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in (PAIRS_TSV, PAIRS_JSON, SUMMARY):
+        (out / name).unlink(missing_ok=True)
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))

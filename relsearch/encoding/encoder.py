@@ -347,26 +347,16 @@ class RelationEncoder:
         """Unit vectors of single words (mean-pooled, no prompt): the candidate-pair signal."""
         from relsearch.encoding.word_vectors import mean_pooled_word_vectors
 
-        if self.settings.word_model:
-            self._word_source()
-            words_model = self._word_model
-            return mean_pooled_word_vectors(
-                words_model.model,
-                words_model.tokenizer,
-                words,
-                batch_size=batch_size or max(self.batch_size, 128),
-                device=self.device,
-                bfloat16=self.dtype == "bfloat16",
-                forward=self._forward_of(words_model.model),
-            )
+        model = self._word_source()  # this model, or the word_model the config names
+        tokenizer = self._word_model.tokenizer if self._word_model is not None else self.tokenizer
         return mean_pooled_word_vectors(
-            self.model,
-            self.tokenizer,
+            model,
+            tokenizer,
             words,
             batch_size=batch_size or max(self.batch_size, 128),
             device=self.device,
             bfloat16=self.dtype == "bfloat16",
-            forward=self._forward_of(self.model),
+            forward=self._forward_of(model),
         )
 
     def word_vectors(self, words: Sequence[str]) -> np.ndarray:

@@ -35,6 +35,15 @@ def load_index_encoder(
     recorded = str(encoder_info["model"])
     spec = model or recorded
     from relsearch.encoding import RelationEncoder
+    from relsearch.encoding.openvino_backend import available
+
+    backend = encoder_info.get("backend") or "torch"
+    if backend == "openvino" and not available():
+        raise ModelLoadError(
+            f"the index at {str(index_dir)!r} was encoded with the OpenVINO backend, and pairs it does "
+            "not hold are encoded the same way, but openvino is not installed here: "
+            "pip install 'relsearch[openvino]' (pairs in the index need no model)"
+        )
 
     try:
         encoder = RelationEncoder(
@@ -44,7 +53,7 @@ def load_index_encoder(
             max_length=encoder_info.get("max_length"),
             word_weight=encoder_info.get("word_weight"),
             dtype=encoder_info.get("dtype") or "float32",
-            backend=encoder_info.get("backend") or "torch",
+            backend=backend,
         )
     except RelsearchError as exc:
         where = (
