@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -48,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from relsearch import RelationEncoder
 from relsearch.default_model import DATA_DIR
 from relsearch.encoding.batching import length_sorted_batches
-from relsearch.encoding.cpu_features import cpu_features
+from relsearch.encoding.cpu_features import cpu_features, cpu_name
 from relsearch.encoding.pooling import pool
 from relsearch.templates import fill_template
 
@@ -295,17 +294,6 @@ def main() -> None:
 def arm_name(enc: RelationEncoder) -> str:
     """``bfloat16`` for a torch arm, ``openvino bfloat16`` for another backend."""
     return enc.dtype if enc.backend == "torch" else f"{enc.backend} {enc.dtype}"
-
-
-def cpu_name() -> str:
-    """The CPU's model name (``/proc/cpuinfo``), for the header of a benchmark's output."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _print_table(

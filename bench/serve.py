@@ -29,7 +29,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import re
 import signal
 import subprocess
@@ -46,6 +45,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # this checkout's relsearch
 
+from relsearch.encoding.cpu_features import cpu_name  # noqa: E402
 from relsearch.index.relation_index import RelationIndex  # noqa: E402
 from relsearch.pairs import format_pair  # noqa: E402
 
@@ -84,16 +84,6 @@ def parse_mix(text: str) -> dict[str, float]:
         mix[name.strip()] = float(share)
     total = sum(mix.values())
     return {kind: share / total for kind, share in mix.items()}
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 # -- what to ask ----------------------------------------------------------------------------------

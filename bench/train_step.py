@@ -21,11 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from encode import cpu_name  # bench/encode.py: the same CPU name in every benchmark header
-
-from relsearch.encoding.cpu_features import cpu_features
+from relsearch.encoding.cpu_features import cpu_features, cpu_name
 from relsearch.training.loop import TrainConfig, Trainer
 
 

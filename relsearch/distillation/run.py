@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +21,6 @@ import torch
 
 from relsearch import __version__
 from relsearch.errors import RelsearchError
-
-log = logging.getLogger("relsearch")
 
 PAIRS_TSV, PAIRS_JSON, TEACHER_DIR, BEST_DIR, SUMMARY = (
     "pairs.tsv",

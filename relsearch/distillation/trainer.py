@@ -10,10 +10,7 @@ that ``relsearch train`` selects on, a checkpoint, and an export of the best epo
 from __future__ import annotations
 
 import dataclasses
-import logging
 import math
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +26,6 @@ from relsearch.pairs import Pair
 from relsearch.progress import progress_bar
 from relsearch.templates import fill_template
 from relsearch.training.validation import load_valid_sets, valid_pairs
-
-log = logging.getLogger("relsearch")
 
 
 @dataclass
@@ -162,9 +157,3 @@ class StudentTrainer:
         """The student's float32 unit prompt vectors of ``pairs`` (the export check)."""
         self.modules.eval()
         return self.student.encode(pairs, batch_size=256)
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    value = fn()
-    return value, time.perf_counter() - start

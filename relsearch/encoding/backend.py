@@ -15,9 +15,7 @@ fingerprint; ``relsearch build-index`` calibrates on first use.
 from __future__ import annotations
 
 import json
-import logging
 import os
-import platform
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,10 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from relsearch.encoding.cpu_features import cpu_features, cpu_name
 from relsearch.errors import RelsearchError
 from relsearch.pairs import Pair
-
-log = logging.getLogger("relsearch")
 
 BACKENDS = ("auto", "torch", "openvino")
 GATE_MEAN = 0.999
@@ -60,22 +57,9 @@ def calibration_pairs(n: int = 256, seed: int = 0) -> list[Pair]:
     return [(words[a], words[b if b != a else (a + 1) % len(words)]) for a, b in picks.tolist()]
 
 
-def cpu_name() -> str:
-    """The CPU model name (``/proc/cpuinfo``), or the platform's processor string."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine_key(content_fingerprint: str) -> str:
     """Calibration cache key: CPU model and flags, torch threads, model content."""
     import torch
-
-    from relsearch.encoding.cpu_features import cpu_features
 
     flags = ",".join(cpu_features().to_dict()["flags"])
     return f"{cpu_name()}|{flags}|threads={torch.get_num_threads()}|{content_fingerprint}"
@@ -158,7 +142,6 @@ def resolve_backend(encoder: Any, backend: str, dtype: str) -> tuple[str, str]:
 def candidates(backend: str, dtype: str) -> list[tuple[str, str]]:
     """The (backend, dtype) combinations calibration times for the requested ones."""
     from relsearch.encoding import openvino_backend
-    from relsearch.encoding.cpu_features import cpu_features
 
     features = cpu_features()
     combos = [("torch", "float32")]

@@ -7,6 +7,7 @@ where they exist; on Linux the ``flags`` line of ``/proc/cpuinfo`` is the fallba
 from __future__ import annotations
 
 import functools
+import platform
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,17 @@ def _torch_probe(name: str) -> bool | None:
         return bool(probe())
     except Exception:  # a probe that cannot run tells nothing
         return None
+
+
+def cpu_name() -> str:
+    """The CPU model name (``/proc/cpuinfo``), or the platform's processor string elsewhere."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 @functools.lru_cache(maxsize=1)
