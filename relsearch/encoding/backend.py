@@ -156,14 +156,6 @@ def candidates(backend: str, dtype: str) -> list[tuple[str, str]]:
     return [(b, d) for b, d in combos if backend in ("auto", b) and dtype in ("auto", d)]
 
 
-def use(encoder: Any, backend: str, dtype: str) -> None:
-    """Switch a loaded encoder to ``backend`` and ``dtype`` (forgets compiled runners)."""
-    encoder.backend, encoder.dtype = backend, dtype
-    encoder._runner, encoder._ov, encoder._fingerprint = None, None, None
-    encoder._forwards.clear()
-    encoder._trace = encoder.device.type == "cpu" and dtype in ("float32", "int8") and backend == "torch"
-
-
 def calibrate(
     encoder: Any,
     pairs: Sequence[Pair],
@@ -191,7 +183,7 @@ def calibrate(
     reference: np.ndarray | None = None
     try:
         for b, d in [("torch", "float32"), *[c for c in combos if c != ("torch", "float32")]]:
-            use(encoder, b, d)
+            encoder.use_backend(b, d)
             encoder.encode(warm, batch_size=batch)
             start = time.perf_counter()
             vectors = encoder.encode(timed, batch_size=batch)
@@ -228,5 +220,5 @@ def calibrate(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     _store(encoder.content_fingerprint, entry)
-    use(encoder, entry["backend"], entry["dtype"])
+    encoder.use_backend(entry["backend"], entry["dtype"])
     return entry

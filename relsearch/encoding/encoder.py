@@ -83,18 +83,10 @@ class RelationEncoder:
         self._content: str | None = None
         self._digest: Any = None
         self._word_model: Any = None  # the loaded settings.word_model, on first use
-        # "auto" -> the concrete dtype and backend used (a cached calibration, else CPU flags)
-        self.backend, self.dtype = resolve_backend(self, backend, dtype)
-        self._ov: Any = None
-        self._runner: torch.nn.Module | None = None
-        # tracing pays on the CPU; bfloat16 autocast is left eager
-        self._trace = (
-            trace
-            and self.device.type == "cpu"
-            and self.dtype in ("float32", "int8")
-            and self.backend == "torch"
-        )
+        self._trace_wanted = trace
         self._forwards: dict[int, TracedForward] = {}
+        # "auto" -> the concrete dtype and backend used (a cached calibration, else CPU flags)
+        self.use_backend(*resolve_backend(self, backend, dtype))
         self._word_cache = WordVectorCache(self.encode_words)
         self._warned_truncation = False
         self._checked_words: set[str] = set()  # words already checked for unknown-only tokens
@@ -320,6 +312,19 @@ class RelationEncoder:
         if self.head is not None:
             pooled = self.head(pooled)
         return pooled.cpu().numpy()
+
+    def use_backend(self, backend: str, dtype: str) -> None:
+        """Run forward passes with ``backend`` at ``dtype`` (both concrete); forgets compiled runners."""
+        self.backend, self.dtype = backend, dtype
+        self._runner, self._ov, self._fingerprint = None, None, None
+        self._forwards.clear()
+        # tracing pays on the CPU; bfloat16 autocast and OpenVINO are left as they are
+        self._trace = (
+            self._trace_wanted
+            and self.device.type == "cpu"
+            and dtype in ("float32", "int8")
+            and backend == "torch"
+        )
 
     def openvino_forward(self, input_ids: np.ndarray, attention: np.ndarray) -> np.ndarray:
         """Pooled vectors from the OpenVINO model (exported and compiled on first use)."""
