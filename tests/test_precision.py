@@ -81,7 +81,9 @@ def test_float32_runs_the_model_itself(tiny_encoder):
     assert tiny_encoder.dtype == "float32" and tiny_encoder.runner is tiny_encoder.model
 
 
-def test_auto_resolves_to_a_concrete_dtype(tiny_model_dir):
+def test_auto_resolves_to_a_concrete_dtype(tiny_model_dir, tmp_path, monkeypatch):
+    # no calibration cached for this model (other tests' builds calibrate it): CPU flags decide
+    monkeypatch.setenv("RELSEARCH_CALIBRATION_FILE", str(tmp_path / "none.json"))
     enc = RelationEncoder(tiny_model_dir, dtype="auto")
     assert enc.dtype in ("float32", "bfloat16", "int8")
     assert enc.dtype == precision.resolve_dtype("auto", torch.device("cpu"))
