@@ -17,6 +17,7 @@ from relsearch.cli import (
     info,
     query,
     serve,
+    soup,
     train,
     update,
     verify,
@@ -63,6 +64,7 @@ app.command("add")(update.add)
 app.command("remove")(update.remove)
 app.command("train")(train.train)
 app.command("distill")(distill.distill)
+app.command("soup")(soup.soup)
 app.command("serve")(serve.serve)
 app.command("export")(export.export)
 

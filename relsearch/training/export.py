@@ -24,7 +24,7 @@ from relsearch import __version__
 from relsearch.encoding import RelationEncoder
 from relsearch.encoding.encoder import write_relbert_config
 from relsearch.encoding.loading import DELTA_FILE, quiet_transformers
-from relsearch.encoding.residual_delta import ENCODING, encode_residual
+from relsearch.encoding.residual_delta import ENCODING, encode_residual, stored_names
 from relsearch.errors import RelsearchError
 from relsearch.pairs import Pair
 from relsearch.training.checkpoint import replace_dir
@@ -53,6 +53,8 @@ def delta_base(source: str) -> tuple[str, list[str]] | None:
     if meta_file.is_file():
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         inherited = load_file(str(path / meta.get("weights", DELTA_WEIGHTS)))
+        if meta.get("dtype") == ENCODING:  # stored as name.q / name.scale
+            return str(meta["base"]), stored_names(inherited)
         return str(meta["base"]), sorted(inherited)
     return str(path.resolve()), []
 

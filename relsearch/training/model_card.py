@@ -92,22 +92,7 @@ relation (barista:coffee, baker:bread) get close vectors (cosine).
 
 ## Recipe (RelBERT 2.x)
 
-- Data: SemEval-2012 Task 2 gold ratings, {data["subcategories"]} relations plus
-  {data["parents"]} parent categories as extra relations ({data["relations"]} in all,
-  {data["distinct_pairs"]} distinct pairs). Positives: the 10 highest-scoring pairs with a score
-  above 0; negatives: the relation's pairs scored below 0 plus the positives of every other
-  relation (parents: the positives of the other parents' children). A seeded
-  {100 * cfg["valid_fraction"]:.0f}% of each relation's positives was held out
-  ({data["train_positives"]} train / {data["valid_positives"]} held-out positives over the subcategories).
-- Loss: InfoNCE over cosine similarity, temperature {cfg["temperature"]}, averaged over ordered
-  positive pairs (i, j), i != j, with every sampled negative in the denominator.
-- Optimiser: AdamW, lr {cfg["lr"]}, no weight decay, {cfg["warmup"]} linear warm-up steps then
-  constant; one step per relation per epoch (shuffled), all train positives plus up to
-  {cfg["negatives"]} sampled negatives per step; {cfg["epochs"]} epochs; seed {cfg["seed"]};
-  precision {cfg["dtype"]}.
-- Model selection: the epoch with the best unweighted mean accuracy over the *validation*
-  splits of {", ".join(SET_LABELS.get(s, s) for s in VALID_SETS)} (analogy questions); test
-  splits were never used.
+{recipe_text(cfg, data)}
 - Training time: {hours:.2f} h on {info.get("hardware", "CPU")}.
 
 ## Validation (analogy accuracy %, held-out SemEval InfoNCE loss)
@@ -122,7 +107,30 @@ Kept epoch: **{best}**.
 _Not filled in by training: add the test-split results (`relsearch eval ...`) here._
 {TEST_EVAL_END}
 
-## Use
+{USE_TEXT}"""
+
+
+def recipe_text(cfg: dict[str, Any], data: dict[str, Any]) -> str:
+    """The recipe bullets (data, loss, optimiser, selection) of a training config."""
+    return f"""- Data: SemEval-2012 Task 2 gold ratings, {data["subcategories"]} relations plus
+  {data["parents"]} parent categories as extra relations ({data["relations"]} in all,
+  {data["distinct_pairs"]} distinct pairs). Positives: the 10 highest-scoring pairs with a score
+  above 0; negatives: the relation's pairs scored below 0 plus the positives of every other
+  relation (parents: the positives of the other parents' children). A seeded
+  {100 * cfg["valid_fraction"]:.0f}% of each relation's positives was held out
+  ({data["train_positives"]} train / {data["valid_positives"]} held-out positives over the subcategories).
+- Loss: InfoNCE over cosine similarity, temperature {cfg["temperature"]}, averaged over ordered
+  positive pairs (i, j), i != j, with every sampled negative in the denominator.
+- Optimiser: AdamW, lr {cfg["lr"]}, no weight decay, {cfg["warmup"]} linear warm-up steps then
+  constant; one step per relation per epoch (shuffled), all train positives plus up to
+  {cfg["negatives"]} sampled negatives per step; {cfg["epochs"]} epochs; seed {cfg["seed"]};
+  precision {cfg["dtype"]}.
+- Model selection: the epoch with the best unweighted mean accuracy over the *validation*
+  splits of {", ".join(SET_LABELS.get(s, s) for s in VALID_SETS)} (analogy questions); test
+  splits were never used."""
+
+
+USE_TEXT = """## Use
 
 ```python
 from relsearch import RelationEncoder
