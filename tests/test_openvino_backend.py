@@ -121,3 +121,23 @@ def test_auto_without_the_extra_calibrates_torch_only_and_says_so(tmp_path, mask
     assert {r["backend"] for r in entry["measured"]} == {"torch"} and entry["backend"] == "torch"
     info = CliRunner().invoke(app, ["info", "--index", str(out)])
     assert "calibrated on" in info.output and "torch" in info.output
+
+
+@pytest.mark.parametrize("separate_word_model", [False, True])
+def test_word_vectors_run_through_openvino_too(mask_model, tmp_path, separate_word_model):
+    """With the OpenVINO backend a pair of unseen words needs no torch pass: its word vectors
+    come from an OpenVINO export of the word model, equal to torch's float32 ones."""
+    config = {**MASK, "word_difference_weight": 0.5}
+    if separate_word_model:
+        config["word_model"] = str(build_tiny_model(tmp_path / "words", seed=9))
+    model = build_tiny_model(tmp_path / "hybrid", relbert_config=config, seed=4)
+    words = ["barista", "coffee", "encyclopedia", "a"]
+    torch_enc = RelationEncoder(model)
+    for dtype in ("float32", "bfloat16"):
+        ov_enc = RelationEncoder(model, backend="openvino", dtype=dtype)
+        cos = np.sum(torch_enc.encode_words(words) * ov_enc.encode_words(words), axis=1)
+        assert cos.min() >= 0.999
+        assert ov_enc._ov_words is not None and ov_enc._ov_words.path.name.endswith("-words")
+        hybrid = np.sum(torch_enc.encode(LONG + PAIRS) * ov_enc.encode(LONG + PAIRS), axis=1)
+        assert hybrid.min() >= 0.999
+    assert ov_enc._ov_words.path != ov_enc._ov.path  # prompt pooling and word pooling: two exports

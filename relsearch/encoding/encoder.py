@@ -316,7 +316,7 @@ class RelationEncoder:
     def use_backend(self, backend: str, dtype: str) -> None:
         """Run forward passes with ``backend`` at ``dtype`` (both concrete); forgets compiled runners."""
         self.backend, self.dtype = backend, dtype
-        self._runner, self._ov, self._fingerprint = None, None, None
+        self._runner, self._ov, self._ov_words, self._fingerprint = None, None, None, None
         self._forwards.clear()
         # tracing pays on the CPU; bfloat16 autocast and OpenVINO are left as they are
         self._trace = (
@@ -331,7 +331,7 @@ class RelationEncoder:
         if self._ov is None:
             from relsearch.encoding.openvino_backend import OpenVINOForward
 
-            self._ov = OpenVINOForward(self, self.dtype, threads=torch.get_num_threads())
+            self._ov = OpenVINOForward.for_prompts(self, self.dtype, threads=torch.get_num_threads())
         return self._ov(input_ids, attention)
 
     @property
@@ -362,7 +362,18 @@ class RelationEncoder:
             device=self.device,
             bfloat16=self.dtype == "bfloat16",
             forward=self._forward_of(model),
+            pooled=self._openvino_words(model, tokenizer) if self.backend == "openvino" else None,
         )
+
+    def _openvino_words(self, model: torch.nn.Module, tokenizer: Any) -> Any:
+        """The word model as an OpenVINO model at the encoder's precision (compiled on first use)."""
+        if self._ov_words is None:
+            from relsearch.encoding.openvino_backend import OpenVINOForward
+
+            self._ov_words = OpenVINOForward.for_words(
+                model, tokenizer, self.content_fingerprint, self.dtype, threads=torch.get_num_threads()
+            )
+        return self._ov_words
 
     def word_vectors(self, words: Sequence[str]) -> np.ndarray:
         """:meth:`encode_words` through the encoder's cache: each word is computed once."""

@@ -97,9 +97,21 @@ def export_ir(model: torch.nn.Module, mask_id: int, aggregation: str, target: Pa
 
 
 class OpenVINOForward:
-    """A compiled OpenVINO model of an encoder: ``(input_ids, attention) -> pooled`` as numpy."""
+    """A compiled OpenVINO model of a transformer and pooling: ``(input_ids, attention) -> pooled``.
 
-    def __init__(self, encoder: Any, precision: str, *, threads: int | None = None) -> None:
+    ``key`` names the export in the cache (a content fingerprint: a changed model gets a new one).
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        mask_id: int,
+        aggregation: str,
+        key: str,
+        precision: str,
+        *,
+        threads: int | None = None,
+    ) -> None:
         if not available():
             raise RelsearchError(
                 "the OpenVINO backend needs the openvino package: pip install 'relsearch[openvino]'"
@@ -108,18 +120,38 @@ class OpenVINOForward:
             raise RelsearchError(f"the OpenVINO backend runs float32 or bfloat16, not {precision!r}")
         import openvino as ov
 
-        mask_id = int(encoder.tokenizer.mask_token_id)
-        folder = cache_root() / encoder.content_fingerprint
+        folder = cache_root() / key
         xml = folder / "model.xml"
         if not (xml.is_file() and (folder / "model.bin").is_file()):
             log.info("exporting the model to OpenVINO IR in %s (once per model)", folder)
-            export_ir(encoder.model, mask_id, encoder.aggregation, folder)
+            export_ir(model, mask_id, aggregation, folder)
         config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": PRECISION[precision]}
         if threads:
             config["INFERENCE_NUM_THREADS"] = int(threads)
         self.compiled = ov.Core().compile_model(str(xml), "CPU", config)
         self.request = self.compiled.create_infer_request()
         self.path = folder
+
+    @classmethod
+    def for_prompts(cls, encoder: Any, precision: str, *, threads: int | None = None) -> OpenVINOForward:
+        """The encoder's model with its prompt pooling (relation vectors before any head)."""
+        mask_id = int(encoder.tokenizer.mask_token_id)
+        return cls(
+            encoder.model,
+            mask_id,
+            encoder.aggregation,
+            encoder.content_fingerprint,
+            precision,
+            threads=threads,
+        )
+
+    @classmethod
+    def for_words(
+        cls, model: torch.nn.Module, tokenizer: Any, key: str, precision: str, *, threads: int | None = None
+    ) -> OpenVINOForward:
+        """A word model with sum pooling over every real token (mean-pooled once normalised)."""
+        mask_id = int(tokenizer.mask_token_id if tokenizer.mask_token_id is not None else 0)
+        return cls(model, mask_id, "average", f"{key}-words", precision, threads=threads)
 
     def __call__(self, input_ids: np.ndarray, attention: np.ndarray) -> np.ndarray:
         result = self.request.infer({0: input_ids.astype(np.int64), 1: attention.astype(np.int64)})

@@ -27,11 +27,14 @@ def mean_pooled_word_vectors(
     bfloat16: bool = False,
     max_length: int = 32,
     forward: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    pooled: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Return float32 ``(len(words), hidden)`` unit vectors in input order.
 
     ``forward(input_ids, attention_mask) -> last_hidden_state`` replaces calling ``model``
-    (e.g. a traced pass of the same model).
+    (e.g. a traced pass of the same model); ``pooled(input_ids, attention) -> (batch, hidden)``,
+    numpy in and out, replaces the whole pass and its pooling (e.g. an OpenVINO model that sums
+    the real tokens' states: the same unit vectors as the mean).
     """
     hidden = int(model.config.hidden_size)
     out = np.zeros((len(words), hidden), dtype=np.float32)
@@ -42,6 +45,9 @@ def mean_pooled_word_vectors(
     pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
     for batch in length_sorted_batches([len(r) for r in ids], batch_size):
         input_ids, attention = pad_batch([ids[i] for i in batch], pad_id)
+        if pooled is not None:
+            out[batch] = pooled(input_ids, attention)
+            continue
         ids_t = torch.from_numpy(input_ids).to(device)
         att_t = torch.from_numpy(attention).to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bfloat16):
