@@ -63,6 +63,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--new-queries", type=int, default=len(NEW_PAIRS), help="new-pair queries to time")
     p.add_argument("--recall-queries", type=int, default=500)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--backend",
+        default="auto",
+        help="torch, openvino or auto (as build-index: the cached calibration, calibrating first if none)",
+    )
+    p.add_argument("--dtype", default="auto", help="float32, bfloat16, int8 or auto")
     p.add_argument("--mmap", action="store_true", help="load the index with mmap=True")
     p.add_argument("--omp-wait-policy", default=None, help="set OMP_WAIT_POLICY (ACTIVE or PASSIVE)")
     p.add_argument(
@@ -212,7 +218,16 @@ def main(argv: list[str] | None = None) -> dict:
     faiss.omp_set_num_threads(args.threads)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    encoder = RelationEncoder(None if args.model == "default" else args.model, dtype="auto")
+    encoder = RelationEncoder(
+        None if args.model == "default" else args.model, dtype=args.dtype, backend=args.backend
+    )
+    if "auto" in (args.backend, args.dtype):  # what build-index would encode the index with
+        from relsearch.encoding import backend as backends
+
+        if backends.cached_choice(encoder.content_fingerprint) is None:
+            backends.calibrate(
+                encoder, backends.calibration_pairs(), backend=args.backend, dtype=args.dtype, say=print
+            )
     t_model = time.perf_counter() - t0
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="relsearch-bench-"))
@@ -270,6 +285,7 @@ def main(argv: list[str] | None = None) -> dict:
         "mmap": args.mmap,
         "model": encoder.source,
         "dtype": encoder.dtype,
+        "backend": encoder.backend,
         "indexed_pair": percentiles(api),
         "indexed_pair_raw_faiss": percentiles(raw),
         "new_pair": percentiles(new),
@@ -295,7 +311,7 @@ def print_table(r: dict) -> None:
 
     params = ",".join(f"{k}={v}" for k, v in r["search_params"].items())
     title = (
-        f"{r['pairs']:,} pairs, dim {r['dim']}, {r['factory']} {params}, {r['dtype']}, "
+        f"{r['pairs']:,} pairs, dim {r['dim']}, {r['factory']} {params}, {r['backend']} {r['dtype']}, "
         f"{r['threads']} threads{', mmap' if r['mmap'] else ''}"
     )
     table = Table(title=title, title_justify="left")
