@@ -58,6 +58,13 @@ def soup(
     if as_json:
         print_json(summary)
         return
+    if len(result.chosen) == 1:
+        out.print(
+            f"no average scored higher than the best single model ({result.chosen[0]}, mean validation "
+            f"analogy accuracy {100 * result.scores['mean']:.1f}%); wrote it as is -> {out_dir}",
+            soft_wrap=True,
+        )
+        return
     out.print(
         f"soup of {len(result.chosen)} of {len(models)} models: mean validation analogy accuracy "
         f"{100 * result.scores['mean']:.1f}% (best single model "

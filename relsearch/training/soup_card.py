@@ -75,7 +75,11 @@ def render_soup_card(encoder: RelationEncoder, result: SoupResult, first_meta: d
         if result.method == "greedy"
         else "uniform soup: every candidate, equally weighted"
     )
-    return f"""# RelBERT-style relation model on {base}: a soup of {len(result.chosen)} runs
+    if len(result.chosen) == 1:
+        title = f"the best of {len(result.ingredients)} runs (no weight average of them scored higher)"
+    else:
+        title = f"a soup of {len(result.chosen)} runs"
+    return f"""# RelBERT-style relation model on {base}: {title}
 
 Relation embeddings for word pairs: `relsearch` fills a prompt template with the pair, runs
 this encoder and pools the last hidden states into one vector per pair; pairs in the same
