@@ -141,3 +141,16 @@ def test_word_vectors_run_through_openvino_too(mask_model, tmp_path, separate_wo
         hybrid = np.sum(torch_enc.encode(LONG + PAIRS) * ov_enc.encode(LONG + PAIRS), axis=1)
         assert hybrid.min() >= 0.999
     assert ov_enc._ov_words.path != ov_enc._ov.path  # prompt pooling and word pooling: two exports
+
+
+def test_candidate_word_vectors_use_the_builds_backend(mask_model, tmp_path, monkeypatch):
+    from index_builder.word_model import word_vectors
+
+    monkeypatch.setenv("RELSEARCH_OPENVINO_DIR", str(tmp_path / "ov-cache"))
+    base = build_tiny_model(tmp_path / "base", seed=11)
+    words = WORDS.split()
+    reference = word_vectors(words, str(base), RelationEncoder(mask_model), batch_size=8)
+    ov_build = RelationEncoder(mask_model, backend="openvino", dtype="bfloat16")
+    fast = word_vectors(words, str(base), ov_build, batch_size=8)
+    assert np.sum(reference * fast, axis=1).min() >= 0.999
+    assert any(p.name.endswith("-words") for p in (tmp_path / "ov-cache").iterdir())  # ran in OpenVINO
