@@ -78,7 +78,9 @@ def export_ir(model: torch.nn.Module, mask_id: int, aggregation: str, target: Pa
     attention = torch.ones((2, 8), dtype=torch.int64)
     attention[1, 5:] = 0
     example = (ids, attention)
-    with torch.no_grad(), warnings.catch_warnings():
+    from relsearch.encoding.loading import quiet_transformers
+
+    with torch.no_grad(), warnings.catch_warnings(), quiet_transformers():
         warnings.simplefilter("ignore")  # TracerWarnings about shape checks that hold for our inputs
         ov_model = ov.convert_model(
             _Pooled(model, mask_id, aggregation).eval(),
