@@ -8,11 +8,10 @@ from typing import Annotated
 import typer
 
 from relsearch.cli.output import err, fail, handle_errors, out, print_json
-from relsearch.training.validation import VALID_SETS
 
 
 def _line(label: str, scores: dict[str, float]) -> str:
-    cells = " ".join(f"{k} {100 * scores[k]:.1f}" for k in VALID_SETS if k in scores)
+    cells = " ".join(f"{k} {100 * v:.1f}" for k, v in scores.items() if k != "mean")
     return f"{label}: valid analogy {cells}  mean {100 * scores['mean']:.1f}"
 
 
