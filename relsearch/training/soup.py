@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from relsearch.encoding import RelationEncoder
-from relsearch.encoding.loading import DELTA_FILE, load_pretrained, resolve_spec
+from relsearch.encoding.loading import DELTA_FILE, delta_base_spec, load_pretrained, resolve_spec
 from relsearch.encoding.residual_delta import ENCODING
 from relsearch.errors import RelsearchError
 from relsearch.evaluation.analogy import AnalogyQuestion, distinct_pairs, evaluate_analogy_sets
@@ -62,14 +62,9 @@ class SoupResult:
 
 def _identity(encoder: RelationEncoder) -> dict[str, Any]:
     """What all ingredients must share: base, architecture, prompt and pooling."""
-    meta_file = encoder.local_dir / DELTA_FILE if encoder.local_dir is not None else None
-    base = (
-        json.loads(meta_file.read_text(encoding="utf-8"))["base"]
-        if meta_file is not None and meta_file.is_file()
-        else encoder.source
-    )
+    base = delta_base_spec(encoder.local_dir) if encoder.local_dir is not None else None
     return {
-        "base": base,
+        "base": base or encoder.source,
         "architecture": type(encoder.model).__name__,
         "template": encoder.template,
         "pooling": encoder.aggregation,
@@ -95,10 +90,7 @@ def average_states(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch
 
 def validation_scores(encoder: RelationEncoder, sets: dict[str, list[AnalogyQuestion]]) -> dict[str, float]:
     """Prompt-vector analogy accuracy per validation split, plus their unweighted ``mean``."""
-    pairs = distinct_pairs(sets.values())
-    vectors = encoder.encode(pairs)
-    row = {p: i for i, p in enumerate(pairs)}
-    results = evaluate_analogy_sets(sets, lambda ps: vectors[[row[p] for p in ps]])
+    results = evaluate_analogy_sets(sets, encoder.encode)  # one pass over the distinct pairs
     scores = {name: r.accuracy for name, r in results.items()}
     scores["mean"] = float(np.mean(list(scores.values())))
     return scores
@@ -196,8 +188,7 @@ def export_soup(kitchen: SoupKitchen, result: SoupResult, target: Path) -> dict[
     base = _identity(encoder)["base"]
     names = trained_names(encoder, base)
     check = distinct_pairs(kitchen.sets.values())[:64]
-    reference = RelationEncoder(encoder.source, word_weight=0.0, dtype="float32", trace=False)
-    reference.model.load_state_dict(encoder.model.state_dict())
+    encoder.use_backend("torch", "float32")  # the export check compares float32 vectors
     first_meta = delta_meta(result.chosen[0])
     metadata = {"soup": result.to_dict(), "training": first_meta.get("training", {})}
     return export_model(
@@ -207,7 +198,7 @@ def export_soup(kitchen: SoupKitchen, result: SoupResult, target: Path) -> dict[
         metadata=metadata,
         card=render_soup_card(encoder, result, first_meta),
         check_pairs=check,
-        check_vectors=reference.encode(check),
+        check_vectors=encoder.encode(check),
         delta_encoding=ENCODING,
     )
 
