@@ -8,11 +8,14 @@ accuracy per split and the unweighted mean for each weight; the best mean is mar
     python bench/word_weight.py --model data/model --json
 
 ``relsearch eval SETS --split valid --word-weight W`` gives the same numbers for one weight.
+``--word-models self pypi:all-mpnet-base-v2`` scores the same prompt vectors with the word
+vectors of other models too (``self``: the model's own ``word_model``, or the model itself).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 import numpy as np
@@ -35,6 +38,12 @@ def main() -> None:
     ap.add_argument("--sets", nargs="+", default=list(SETS))
     ap.add_argument("--weights", nargs="+", type=float, default=list(WEIGHTS))
     ap.add_argument("--dtype", default="float32")
+    ap.add_argument(
+        "--word-models",
+        nargs="+",
+        default=["self"],
+        help="word-vector sources (self: the model's own)",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -43,27 +52,32 @@ def main() -> None:
     pairs = distinct_pairs(questions.values())
     prompts = _unit(encoder.encode(pairs, show_progress_bar=True))
     words = sorted({w for p in pairs for w in p})
-    word_vecs = encoder.encode_words(words)
     row = {w: i for i, w in enumerate(words)}
-    offsets = _unit(word_vecs[[row[t] for _, t in pairs]] - word_vecs[[row[h] for h, _ in pairs]])
     index = {p: i for i, p in enumerate(pairs)}
+    own = encoder.settings
 
     table = []
-    for w in args.weights:
-        hybrid = np.hstack([np.sqrt(1 - w) * prompts, np.sqrt(w) * offsets])
-        results = evaluate_analogy_sets(questions, lambda ps, h=hybrid: h[[index[p] for p in ps]])
-        acc = {name: 100 * r.accuracy for name, r in results.items()}
-        table.append({"word_weight": w, "accuracy": acc, "mean": float(np.mean(list(acc.values())))})
+    for word_model in args.word_models:
+        encoder.settings = own if word_model == "self" else dataclasses.replace(own, word_model=word_model)
+        encoder._word_model = None  # load the word model the settings name now
+        word_vecs = encoder.encode_words(words)
+        offsets = _unit(word_vecs[[row[t] for _, t in pairs]] - word_vecs[[row[h] for h, _ in pairs]])
+        for w in args.weights:
+            hybrid = np.hstack([np.sqrt(1 - w) * prompts, np.sqrt(w) * offsets])
+            results = evaluate_analogy_sets(questions, lambda ps, h=hybrid: h[[index[p] for p in ps]])
+            acc = {name: 100 * r.accuracy for name, r in results.items()}
+            mean = float(np.mean(list(acc.values())))
+            table.append({"word_model": word_model, "word_weight": w, "accuracy": acc, "mean": mean})
     best = max(table, key=lambda r: r["mean"])
     if args.json:
         print(json.dumps({"model": encoder.source, "split": "valid", "table": table, "best": best}, indent=2))
         return
     print(f"validation accuracy %, model {encoder.source}")
-    print("w     " + " ".join(f"{n:>10}" for n in args.sets) + "       mean")
+    print(f"{'word model':<24} w     " + " ".join(f"{n:>10}" for n in args.sets) + "       mean")
     for r in table:
         mark = "  *best*" if r is best else ""
         cells = " ".join(f"{r['accuracy'][n]:>10.1f}" for n in args.sets)
-        print(f"{r['word_weight']:<5} {cells} {r['mean']:>10.1f}{mark}")
+        print(f"{r['word_model']:<24} {r['word_weight']:<5} {cells} {r['mean']:>10.1f}{mark}")
 
 
 if __name__ == "__main__":

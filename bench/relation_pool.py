@@ -1,0 +1,67 @@
+"""Accuracy on the relation pool: analogy questions made from the lexical relation val splits.
+
+The pool (``relsearch.evaluation.relation_pool``) has up to ``--per-set`` questions per
+lexical relation set, far more than the U2/U4 validation splits, and reads no test split.
+Prompt vectors and word offsets are encoded once; each ``--weights`` value is scored from them.
+
+    python bench/relation_pool.py --model data/model --weights 0 0.5 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from relsearch import RelationEncoder
+from relsearch.evaluation.analogy import distinct_pairs, evaluate_analogy_sets
+from relsearch.evaluation.relation_pool import relation_pool
+from relsearch.evaluation.shipped import LEXICAL_RELATION_DIR
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="model spec (default: the shipped model)")
+    ap.add_argument("--weights", nargs="+", type=float, default=[0.0, 0.5])
+    ap.add_argument("--per-set", type=int, default=500)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    pool = relation_pool(LEXICAL_RELATION_DIR, per_set=args.per_set, seed=args.seed)
+    encoder = RelationEncoder(args.model, word_weight=0.0, dtype=args.dtype)
+    pairs = distinct_pairs(pool.values())
+    prompts = _unit(encoder.encode(pairs, show_progress_bar=True))
+    words = sorted({w for p in pairs for w in p})
+    row = {w: i for i, w in enumerate(words)}
+    word_vecs = encoder.encode_words(words)
+    offsets = _unit(word_vecs[[row[t] for _, t in pairs]] - word_vecs[[row[h] for h, _ in pairs]])
+    index = {p: i for i, p in enumerate(pairs)}
+    table = []
+    for w in args.weights:
+        hybrid = np.hstack([np.sqrt(1 - w) * prompts, np.sqrt(w) * offsets])
+        results = evaluate_analogy_sets(pool, lambda ps, h=hybrid: h[[index[p] for p in ps]])
+        acc = {name: 100 * r.accuracy for name, r in results.items()}
+        table.append({"word_weight": w, "accuracy": acc, "mean": float(np.mean(list(acc.values())))})
+    sizes = {name: len(qs) for name, qs in pool.items()}
+    if args.json:
+        print(json.dumps({"model": encoder.source, "questions": sizes, "table": table}, indent=2))
+        return
+    print(f"relation pool accuracy %, model {encoder.source}, questions {sizes}")
+    print("w     " + " ".join(f"{n:>10}" for n in pool) + "       mean")
+    for r in table:
+        print(
+            f"{r['word_weight']:<5} "
+            + " ".join(f"{r['accuracy'][n]:>10.1f}" for n in pool)
+            + f" {r['mean']:>10.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
