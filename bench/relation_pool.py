@@ -5,6 +5,7 @@ lexical relation set, far more than the U2/U4 validation splits, and reads no te
 Prompt vectors and word offsets are encoded once; each ``--weights`` value is scored from them.
 
     python bench/relation_pool.py --model data/model --weights 0 0.5 --json
+    python bench/relation_pool.py --write pool.jsonl && relsearch eval pool.jsonl   # the same questions
 """
 
 from __future__ import annotations
@@ -32,9 +33,23 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--write", metavar="JSONL", help="write the questions as an analogy file and stop")
     args = ap.parse_args()
 
     pool = relation_pool(LEXICAL_RELATION_DIR, per_set=args.per_set, seed=args.seed)
+    if args.write:
+        with open(args.write, "w", encoding="utf-8") as fh:
+            for name, questions in pool.items():
+                for q in questions:
+                    row = {
+                        "stem": q.stem,
+                        "choice": q.choices,
+                        "answer": q.answer,
+                        "prefix": f"{name}/{q.prefix}",
+                    }
+                    fh.write(json.dumps(row) + "\n")
+        print(f"wrote {sum(map(len, pool.values())):,} questions to {args.write}")
+        return
     encoder = RelationEncoder(args.model, word_weight=0.0, dtype=args.dtype)
     pairs = distinct_pairs(pool.values())
     prompts = _unit(encoder.encode(pairs, show_progress_bar=True))

@@ -41,6 +41,16 @@ def test_questions_pair_a_stem_with_its_relation_against_other_relations(tmp_pat
     assert len(relation_pool(tmp_path, n_choices=4, per_set=2)["SET"]) <= 2
 
 
+def test_a_pair_of_the_test_split_stays_out_of_the_pool(tmp_path):
+    _write(tmp_path)
+    full = relation_pool(tmp_path, n_choices=3)
+    used = {p for q in full["SET"] for p in (q.stem, *q.choices)}
+    assert ("oak", "tree") in used
+    (tmp_path / "SET" / "test.tsv").write_text("oak\ttree\thyper\n", encoding="utf-8")
+    pool = relation_pool(tmp_path, n_choices=3)
+    assert ("oak", "tree") not in {p for q in pool["SET"] for p in (q.stem, *q.choices)}
+
+
 def test_only_the_asked_split_is_read_and_an_empty_pool_raises(tmp_path):
     _write(tmp_path, split="test")
     with pytest.raises(DataFormatError, match="no relation pool questions"):

@@ -4,7 +4,8 @@ The analogy validation splits are small (U2 has 24 questions, U4 48), too small 
 training runs apart. Relation-labelled pairs make many more questions of the same kind: for a
 stem pair of relation ``r``, the answer is another pair of ``r`` from the same data set and
 the distractors are pairs of other relations (unrelated pairs included) from that data set.
-Built from the lexical relation sets' ``val.tsv`` files, the pool never touches a test split.
+Built from the lexical relation sets' ``val.tsv`` files (less the few pairs that their
+``test.tsv`` lists too), the pool holds no pair of a test split.
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ def relation_pool(
         if not path.is_file():
             continue
         data = load_split(path)
+        test = directory / "test.tsv"
+        if split != "test" and test.is_file():  # a pair listed in both splits stays out of the pool
+            held_out = set(load_split(test).pairs)
+            keep = [i for i, pair in enumerate(data.pairs) if pair not in held_out]
+            data = type(data)(tuple(data.pairs[i] for i in keep), tuple(data.labels[i] for i in keep))
         rng = np.random.default_rng([seed, sum(directory.name.encode())])
         questions = _questions_of(data.pairs, data.labels, limit=per_set, n_choices=n_choices, rng=rng)
         if questions:
