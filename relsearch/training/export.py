@@ -78,11 +78,12 @@ def _write_delta(
     meta: dict[str, Any],
     *,
     encoding: str = "float16",
+    base_state: dict[str, torch.Tensor] | None = None,
 ) -> None:
     state = encoder.model.state_dict()
     trained = {n: state[n] for n in names}
     if encoding == ENCODING:
-        tensors = encode_residual(trained, _base_state(base))
+        tensors = encode_residual(trained, base_state if base_state is not None else _base_state(base))
     else:
         tensors = {n: t.detach().to("cpu", torch.float16).contiguous() for n, t in trained.items()}
     save_file(tensors, str(tmp / DELTA_WEIGHTS))
@@ -117,6 +118,7 @@ def export_model(
     check_pairs: Sequence[Pair] = (),
     check_vectors: np.ndarray | None = None,
     delta_encoding: str = "float16",
+    base_state: dict[str, torch.Tensor] | None = None,
 ) -> dict[str, Any]:
     """Write ``target`` atomically; verify it reloads to the same vectors; return export info.
 
@@ -124,6 +126,7 @@ def export_model(
     eval mode); the reloaded model must reach cosine >= 0.999 on every pair. A delta stores the
     trained tensors in float16 or, with ``delta_encoding="residual-int8"``, as int8 codes of
     their difference to the base (one byte per weight; see ``encoding.residual_delta``).
+    ``base_state``, the root base model's tensors if the caller has them, saves loading it again.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +138,9 @@ def export_model(
     try:
         if base is not None:
             names = list(dict.fromkeys([*base[1], *trained_names]))
-            _write_delta(encoder, names, base[0], tmp, metadata, encoding=delta_encoding)
+            _write_delta(
+                encoder, names, base[0], tmp, metadata, encoding=delta_encoding, base_state=base_state
+            )
             kind = "delta"
         else:
             with quiet_transformers():

@@ -168,9 +168,8 @@ class SoupKitchen:
         return SoupResult(method, ranked, [i.source for i in chosen], scores, steps)
 
 
-def trained_names(encoder: RelationEncoder, base: str) -> list[str]:
+def trained_names(encoder: RelationEncoder, base_state: dict[str, torch.Tensor]) -> list[str]:
     """Tensors of ``encoder`` that differ from the base model's (what a delta must store)."""
-    base_state = load_pretrained(base).model.state_dict()
     state = encoder.model.state_dict()
     return [
         name
@@ -186,7 +185,8 @@ def export_soup(kitchen: SoupKitchen, result: SoupResult, target: Path) -> dict[
 
     encoder = kitchen.encoder
     base = _identity(encoder)["base"]
-    names = trained_names(encoder, base)
+    base_state = load_pretrained(base).model.state_dict()
+    names = trained_names(encoder, base_state)
     check = distinct_pairs(kitchen.sets.values())[:64]
     encoder.use_backend("torch", "float32")  # the export check compares float32 vectors
     first_meta = delta_meta(result.chosen[0])
@@ -200,6 +200,7 @@ def export_soup(kitchen: SoupKitchen, result: SoupResult, target: Path) -> dict[
         check_pairs=check,
         check_vectors=encoder.encode(check),
         delta_encoding=ENCODING,
+        base_state=base_state,
     )
 
 
