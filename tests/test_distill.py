@@ -112,43 +112,27 @@ def test_relational_training_pairs_read_train_splits_only_and_skip_long_phrases(
     words = ["king", "queen", "man"]
     vectors = np.eye(3, dtype=np.float32)
     planted = {("carpet", "house"), ("house", "carpet")}
-    ds = make_distillation_set(
-        words,
-        vectors,
-        k=1,
-        n_random=0,
-        seed=0,
-        semeval_dir=None,
-        exclude=planted,
-        n_relational=3,
-        relational_dir=root,
-    )
+
+    def with_relational(n):
+        return make_distillation_set(
+            words,
+            vectors,
+            k=1,
+            n_random=0,
+            seed=0,
+            semeval_dir=None,
+            exclude=planted,
+            n_relational=n,
+            relational_dir=root,
+        )
+
+    ds = with_relational(3)
     relational = ds.pairs[-ds.kept["relational"] :]
     assert ds.offered["relational"] == 3 and ("carpet", "house") not in ds.pairs
     assert set(relational) <= set(pairs) and ds.kept["relational"] + ds.dropped_benchmark == 3
-    everything = make_distillation_set(
-        words,
-        vectors,
-        k=1,
-        n_random=0,
-        seed=0,
-        semeval_dir=None,
-        exclude=planted,
-        n_relational=10,
-        relational_dir=root,
-    )
+    everything = with_relational(10)
     assert everything.kept["relational"] == 3 and everything.dropped_benchmark == 1
-    again = make_distillation_set(
-        words,
-        vectors,
-        k=1,
-        n_random=0,
-        seed=0,
-        semeval_dir=None,
-        exclude=planted,
-        n_relational=3,
-        relational_dir=root,
-    )
+    again = with_relational(3)
     assert again.pairs == ds.pairs  # seeded
     with pytest.raises(ValueError, match="no relation training pairs"):
         relational_training_pairs(tmp_path / "empty")

@@ -94,11 +94,11 @@ def relational_training_pairs(data_dir: str | os.PathLike[str]) -> list[Pair]:
     return pairs
 
 
-def sample_pairs(pairs: Sequence[Pair], n: int, seed: int) -> list[Pair]:
+def sample_pairs(pairs: Sequence[Pair], n: int, seed: int | Sequence[int]) -> list[Pair]:
     """A seeded sample of ``n`` pairs (all of them if there are fewer), in their original order."""
     if n >= len(pairs):
         return list(pairs)
-    keep = np.sort(np.random.default_rng([seed, 17]).permutation(len(pairs))[:n])
+    keep = np.sort(np.random.default_rng(seed).permutation(len(pairs))[:n])
     return [pairs[i] for i in keep.tolist()]
 
 
@@ -216,5 +216,5 @@ def make_distillation_set(
         folder = relational_dir if relational_dir is not None else semeval_dir
         if folder is None:
             raise ValueError("relational pairs need a data folder")
-        sources["relational"] = sample_pairs(relational_training_pairs(folder), n_relational, seed)
+        sources["relational"] = sample_pairs(relational_training_pairs(folder), n_relational, [seed, 17])
     return assemble(sources, benchmark_pairs() if exclude is None else exclude)

@@ -84,7 +84,12 @@ def make_pairs(config: DistillConfig, teacher_source: str, say: Callable[[str], 
     """Stage 1: write ``OUT/pairs.tsv`` unless an identical set is there; return its report."""
     from index_builder.vocab import read_vocab
     from index_builder.word_model import RELATION_MODEL, resolve_word_model, word_vectors
-    from relsearch.distillation.pair_set import make_distillation_set, write_pairs, write_report
+    from relsearch.distillation.pair_set import (
+        make_distillation_set,
+        sample_pairs,
+        write_pairs,
+        write_report,
+    )
     from relsearch.training.semeval import default_data_dir
 
     out = Path(config.out)
@@ -108,13 +113,8 @@ def make_pairs(config: DistillConfig, teacher_source: str, say: Callable[[str], 
         semeval_dir=data_dir,
         n_relational=config.relational_pairs,
     )
-    if config.max_pairs is not None and len(ds.pairs) > config.max_pairs:
-        import numpy as np
-
-        keep = np.sort(
-            np.random.default_rng(config.train.seed).permutation(len(ds.pairs))[: config.max_pairs]
-        )
-        ds.pairs = [ds.pairs[i] for i in keep.tolist()]
+    if config.max_pairs is not None:
+        ds.pairs = sample_pairs(ds.pairs, config.max_pairs, config.train.seed)
     out.mkdir(parents=True, exist_ok=True)
     write_pairs(out / PAIRS_TSV, ds.pairs)
     report = {**ds.report(), "settings": settings}
