@@ -13,16 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
+from word_weight import weight_table  # bench/word_weight.py, beside this script
 
 from relsearch import RelationEncoder
-from relsearch.evaluation.analogy import distinct_pairs, evaluate_analogy_sets
 from relsearch.evaluation.relation_pool import relation_pool
 from relsearch.evaluation.shipped import LEXICAL_RELATION_DIR
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def main() -> None:
@@ -51,19 +46,7 @@ def main() -> None:
         print(f"wrote {sum(map(len, pool.values())):,} questions to {args.write}")
         return
     encoder = RelationEncoder(args.model, word_weight=0.0, dtype=args.dtype)
-    pairs = distinct_pairs(pool.values())
-    prompts = _unit(encoder.encode(pairs, show_progress_bar=True))
-    words = sorted({w for p in pairs for w in p})
-    row = {w: i for i, w in enumerate(words)}
-    word_vecs = encoder.encode_words(words)
-    offsets = _unit(word_vecs[[row[t] for _, t in pairs]] - word_vecs[[row[h] for h, _ in pairs]])
-    index = {p: i for i, p in enumerate(pairs)}
-    table = []
-    for w in args.weights:
-        hybrid = np.hstack([np.sqrt(1 - w) * prompts, np.sqrt(w) * offsets])
-        results = evaluate_analogy_sets(pool, lambda ps, h=hybrid: h[[index[p] for p in ps]])
-        acc = {name: 100 * r.accuracy for name, r in results.items()}
-        table.append({"word_weight": w, "accuracy": acc, "mean": float(np.mean(list(acc.values())))})
+    table = weight_table(encoder, pool, args.weights)
     sizes = {name: len(qs) for name, qs in pool.items()}
     if args.json:
         print(json.dumps({"model": encoder.source, "questions": sizes, "table": table}, indent=2))

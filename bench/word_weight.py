@@ -32,6 +32,38 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
+def weight_table(
+    encoder: RelationEncoder,
+    questions: dict[str, list],
+    weights: list[float],
+    word_models: list[str] = ["self"],  # noqa: B006 (read only)
+) -> list[dict]:
+    """Accuracy (%) per set and mean for each word model and weight; prompts are encoded once.
+
+    ``encoder`` must have ``word_weight`` 0 (prompt vectors); ``self`` is its own word vectors.
+    """
+    pairs = distinct_pairs(questions.values())
+    prompts = _unit(encoder.encode(pairs, show_progress_bar=True))
+    words = sorted({w for p in pairs for w in p})
+    row = {w: i for i, w in enumerate(words)}
+    index = {p: i for i, p in enumerate(pairs)}
+    own = encoder.settings
+    table = []
+    for word_model in word_models:
+        encoder.settings = own if word_model == "self" else dataclasses.replace(own, word_model=word_model)
+        encoder._word_model = None  # load the word model the settings name now
+        word_vecs = encoder.encode_words(words)
+        offsets = _unit(word_vecs[[row[t] for _, t in pairs]] - word_vecs[[row[h] for h, _ in pairs]])
+        for w in weights:
+            hybrid = np.hstack([np.sqrt(1 - w) * prompts, np.sqrt(w) * offsets])
+            results = evaluate_analogy_sets(questions, lambda ps, h=hybrid: h[[index[p] for p in ps]])
+            acc = {name: 100 * r.accuracy for name, r in results.items()}
+            mean = float(np.mean(list(acc.values())))
+            table.append({"word_model": word_model, "word_weight": w, "accuracy": acc, "mean": mean})
+    encoder.settings = own
+    return table
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="model directory (default: the shipped model)")
@@ -49,25 +81,7 @@ def main() -> None:
 
     questions = {name: load_analogy_questions(analogy_path(name, "valid")) for name in args.sets}
     encoder = RelationEncoder(args.model, word_weight=0.0, dtype=args.dtype)
-    pairs = distinct_pairs(questions.values())
-    prompts = _unit(encoder.encode(pairs, show_progress_bar=True))
-    words = sorted({w for p in pairs for w in p})
-    row = {w: i for i, w in enumerate(words)}
-    index = {p: i for i, p in enumerate(pairs)}
-    own = encoder.settings
-
-    table = []
-    for word_model in args.word_models:
-        encoder.settings = own if word_model == "self" else dataclasses.replace(own, word_model=word_model)
-        encoder._word_model = None  # load the word model the settings name now
-        word_vecs = encoder.encode_words(words)
-        offsets = _unit(word_vecs[[row[t] for _, t in pairs]] - word_vecs[[row[h] for h, _ in pairs]])
-        for w in args.weights:
-            hybrid = np.hstack([np.sqrt(1 - w) * prompts, np.sqrt(w) * offsets])
-            results = evaluate_analogy_sets(questions, lambda ps, h=hybrid: h[[index[p] for p in ps]])
-            acc = {name: 100 * r.accuracy for name, r in results.items()}
-            mean = float(np.mean(list(acc.values())))
-            table.append({"word_model": word_model, "word_weight": w, "accuracy": acc, "mean": mean})
+    table = weight_table(encoder, questions, args.weights, args.word_models)
     best = max(table, key=lambda r: r["mean"])
     if args.json:
         print(json.dumps({"model": encoder.source, "split": "valid", "table": table, "best": best}, indent=2))
