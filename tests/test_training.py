@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -20,7 +21,7 @@ from relsearch.encoding.cpu_features import cpu_features
 from relsearch.encoding.residual_delta import stored_names
 from relsearch.templates import TEMPLATES
 from relsearch.training.layer_split import LayerSplit
-from relsearch.training.loop import TrainConfig, Trainer, training_dtype
+from relsearch.training.loop import TrainConfig, Trainer, learning_rate, training_dtype
 from relsearch.training.loss import info_nce
 from relsearch.training.prompt_bank import PromptBank
 from relsearch.training.semeval import default_data_dir, load_subcategories, load_training_data
@@ -392,3 +393,25 @@ def test_all_layers_frozen_embeddings(base_dir):
 def test_auto_training_dtype_follows_the_cpu():
     assert training_dtype("auto") == ("bfloat16" if cpu_features().bf16 else "float32")
     assert training_dtype("float32") == "float32"
+
+
+def test_linear_schedule_warms_up_then_decays_to_zero(tmp_path, base_dir, data_dir):
+    cfg = _config(base_dir, tmp_path / "run", data_dir, schedule="linear", warmup=2, lr=1e-3)
+    rates = [learning_rate(cfg, step, 10) for step in range(10)]
+    assert rates[:2] == pytest.approx([5e-4, 1e-3]) and rates[2] == pytest.approx(1e-3)
+    assert all(a > b for a, b in itertools.pairwise(rates[2:])) and 0 < rates[-1] < 2e-4
+    constant = _config(base_dir, tmp_path / "run", data_dir, warmup=2, lr=1e-3)
+    assert [learning_rate(constant, step, 10) for step in range(2, 10)] == [1e-3] * 8
+    with pytest.raises(RelsearchError, match="unknown schedule 'cosine'"):
+        _config(base_dir, tmp_path / "x", data_dir, schedule="cosine").check()
+
+    summary = Trainer(cfg).run()
+    steps = summary["history"][-1]["steps"]
+    assert summary["history"][-1]["lr"] == pytest.approx(learning_rate(cfg, steps - 1, steps))
+    assert summary["history"][-1]["lr"] < summary["history"][1]["lr"]
+    assert "linear decay to 0" in (Path(summary["model"]) / "README.md").read_text()
+    # the decay depends on the run's length: a longer --epochs is a different run, not an extension
+    with pytest.raises(RelsearchError, match=r"different run.*epochs"):
+        Trainer(_config(base_dir, tmp_path / "run", data_dir, schedule="linear", warmup=2, lr=1e-3, epochs=3))
+    with pytest.raises(RelsearchError, match=r"different run.*schedule"):
+        Trainer(_config(base_dir, tmp_path / "run", data_dir, warmup=2, lr=1e-3))

@@ -32,7 +32,14 @@ def train(
         str, typer.Option(help="Base model: pypi:<name>, a local model directory, or a hub id.")
     ] = "pypi:all-mpnet-base-v2",
     epochs: Annotated[int, typer.Option(help="Epochs (one optimiser step per relation each).")] = 10,
-    lr: Annotated[float, typer.Option(help="AdamW learning rate (constant after warm-up).")] = 2e-5,
+    lr: Annotated[float, typer.Option(help="AdamW learning rate (peak, after warm-up).")] = 2e-5,
+    schedule: Annotated[
+        str,
+        typer.Option(
+            help="Learning rate after the warm-up: constant, or linear (decay to 0 at the last "
+            "step of --epochs; the run's length is then fixed)."
+        ),
+    ] = "constant",
     negatives: Annotated[int, typer.Option(help="Negatives sampled per step (at most).")] = 400,
     train_layers: Annotated[
         int, typer.Option(help="Train only the top K transformer layers (0 = all, embeddings included).")
@@ -90,6 +97,7 @@ def train(
         data=data,
         epochs=epochs,
         lr=lr,
+        schedule=schedule,
         negatives=negatives,
         train_layers=train_layers,
         template=template,

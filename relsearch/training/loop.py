@@ -45,6 +45,7 @@ SUMMARY_FILE = "summary.json"
 BEST_DIR = "best"
 CHECK_PAIRS = 32
 TRAIN_DTYPES = ("auto", "float32", "bfloat16")
+SCHEDULES = ("constant", "linear")
 #: Settings that may change between an interrupted run and its resumption.
 RESUMABLE = ("epochs", "batch_size", "out", "data", "full_export", "cache")
 
@@ -67,6 +68,7 @@ class TrainConfig:
     dtype: str = "auto"  # bfloat16 autocast on CPUs with bf16 units, float32 elsewhere
     temperature: float = DEFAULT_TEMPERATURE
     warmup: int = 10
+    schedule: str = "constant"  # after warm-up: constant, or linear decay to 0 at the last step
     valid_fraction: float = 0.2
     full_export: bool = False
     cache: bool = True
@@ -85,6 +87,8 @@ class TrainConfig:
             )
         if self.dtype not in TRAIN_DTYPES:
             raise RelsearchError(f"unknown dtype {self.dtype!r}; valid: {', '.join(TRAIN_DTYPES)}")
+        if self.schedule not in SCHEDULES:
+            raise RelsearchError(f"unknown schedule {self.schedule!r}; valid: {', '.join(SCHEDULES)}")
         if self.pooling is not None and self.pooling not in AGGREGATIONS:
             raise RelsearchError(f"unknown pooling {self.pooling!r}; valid: {', '.join(AGGREGATIONS)}")
 
@@ -94,6 +98,10 @@ class TrainConfig:
     def identity(self, base_source: str, data_fingerprint: str) -> dict[str, Any]:
         """The settings a resumed run must share with the checkpoint."""
         ident = {k: v for k, v in self.to_dict().items() if k not in RESUMABLE}
+        if self.schedule == "constant":
+            del ident["schedule"]  # runs from before the option compare equal
+        else:
+            ident["epochs"] = self.epochs  # the decay depends on the run's length
         return {**ident, "base": base_source, "data_fingerprint": data_fingerprint}
 
 
@@ -115,6 +123,16 @@ def clear_outputs(out: Path) -> None:
         shutil.rmtree(out / name, ignore_errors=True)
     for name in (LOG_FILE, SUMMARY_FILE):
         (out / name).unlink(missing_ok=True)
+
+
+def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
+    """The rate of optimiser step ``step`` (0-based) of ``total_steps``: warm-up, then the schedule."""
+    if config.warmup and step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    if config.schedule == "linear":
+        span = max(1, total_steps - config.warmup)
+        return config.lr * max(0.0, (total_steps - step) / span)
+    return config.lr
 
 
 def _seed_torch(seed: int, epoch: int) -> None:
@@ -254,7 +272,7 @@ class Trainer:
             for r in order:
                 pos, pool = self.rel_pos[r], self.rel_neg[r]
                 neg = pool[rng.choice(len(pool), size=min(cfg.negatives, len(pool)), replace=False)]
-                lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else cfg.lr
+                lr = learning_rate(cfg, step, cfg.epochs * len(order))
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
                 loss = self._step_loss(pos, neg)
@@ -335,7 +353,10 @@ class Trainer:
             record = {"epoch": epoch, "train_loss": train_loss}
             record.update(self._validate())
             record.update(
-                seconds=time.perf_counter() - t0, train_seconds=train_seconds, steps=step, lr=cfg.lr
+                seconds=time.perf_counter() - t0,
+                train_seconds=train_seconds,
+                steps=step,
+                lr=learning_rate(cfg, step - 1, cfg.epochs * len(self.data.relations)),
             )
             history.append(record)
             elapsed = elapsed_before + time.perf_counter() - run_start

@@ -110,6 +110,12 @@ _Not filled in by training: add the test-split results (`relsearch eval ...`) he
 {USE_TEXT}"""
 
 
+def _schedule_text(cfg: dict[str, Any]) -> str:
+    if cfg.get("schedule", "constant") == "linear":
+        return "linear decay to 0 at the last step"
+    return "constant"
+
+
 def recipe_text(cfg: dict[str, Any], data: dict[str, Any]) -> str:
     """The recipe bullets (data, loss, optimiser, selection) of a training config."""
     return f"""- Data: SemEval-2012 Task 2 gold ratings, {data["subcategories"]} relations plus
@@ -122,7 +128,7 @@ def recipe_text(cfg: dict[str, Any], data: dict[str, Any]) -> str:
 - Loss: InfoNCE over cosine similarity, temperature {cfg["temperature"]}, averaged over ordered
   positive pairs (i, j), i != j, with every sampled negative in the denominator.
 - Optimiser: AdamW, lr {cfg["lr"]}, no weight decay, {cfg["warmup"]} linear warm-up steps then
-  constant; one step per relation per epoch (shuffled), all train positives plus up to
+  {_schedule_text(cfg)}; one step per relation per epoch (shuffled), all train positives plus up to
   {cfg["negatives"]} sampled negatives per step; {cfg["epochs"]} epochs; seed {cfg["seed"]};
   precision {cfg["dtype"]}.
 - Model selection: the epoch with the best unweighted mean accuracy over the *validation*
