@@ -15,7 +15,6 @@ vectors of other models too (``self``: the model's own ``word_model``, or the mo
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 
 import numpy as np
@@ -50,8 +49,7 @@ def weight_table(
     own = encoder.settings
     table = []
     for word_model in word_models:
-        encoder.settings = own if word_model == "self" else dataclasses.replace(own, word_model=word_model)
-        encoder._word_model = None  # load the word model the settings name now
+        encoder.use_word_model(own.word_model if word_model == "self" else word_model)
         word_vecs = encoder.encode_words(words)
         offsets = _unit(word_vecs[[row[t] for _, t in pairs]] - word_vecs[[row[h] for h, _ in pairs]])
         for w in weights:
@@ -60,7 +58,7 @@ def weight_table(
             acc = {name: 100 * r.accuracy for name, r in results.items()}
             mean = float(np.mean(list(acc.values())))
             table.append({"word_model": word_model, "word_weight": w, "accuracy": acc, "mean": mean})
-    encoder.settings = own
+    encoder.use_word_model(own.word_model)
     return table
 
 

@@ -86,3 +86,19 @@ def test_delta_model_builds_candidates_from_its_base(base_and_delta, tmp_path):
     assert info["word_model"] == str(base.resolve()) and str(base.resolve()) in info["candidates"]
     own = read_manifest(tmp_path / "own")["input"]
     assert own["word_model"] == RELATION_MODEL and own["fingerprint"] != info["fingerprint"]
+
+
+def test_use_word_model_switches_word_vectors_and_fingerprint(base_and_delta):
+    base, delta = base_and_delta
+    enc = RelationEncoder(delta, word_weight=0.5)
+    own_words, own_print = enc.encode_words(WORDS[:6]), enc.fingerprint
+    base_words = RelationEncoder(base).encode_words(WORDS[:6])
+    assert not np.allclose(own_words, base_words, atol=1e-3)  # the delta changed the word vectors
+    own_pairs = enc.encode([("baker", "bread"), ("poet", "poem")])
+    enc.use_word_model(str(base))
+    assert enc.word_model == str(base) and enc.fingerprint != own_print
+    np.testing.assert_allclose(enc.encode_words(WORDS[:6]), base_words, atol=1e-5)
+    assert not np.allclose(enc.encode([("baker", "bread"), ("poet", "poem")]), own_pairs, atol=1e-3)
+    enc.use_word_model(None)
+    assert enc.word_model is None and enc.fingerprint == own_print
+    np.testing.assert_allclose(enc.encode([("baker", "bread"), ("poet", "poem")]), own_pairs, atol=1e-6)

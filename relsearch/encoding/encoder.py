@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -115,6 +116,16 @@ class RelationEncoder:
         from relsearch.encoding.loading import relative_spec, resolve_spec
 
         return resolve_spec(relative_spec(self.settings.word_model, self.local_dir))[0]
+
+    def use_word_model(self, source: str | None) -> None:
+        """Take single-word vectors from ``source`` (a model spec; None: this model) from now on.
+
+        Forgets the loaded word model, cached word vectors and fingerprints, which all depend on it.
+        """
+        self.settings = dataclasses.replace(self.settings, word_model=source)
+        self._word_model = None
+        self._word_cache = WordVectorCache(self.encode_words)
+        self._fingerprint = self._content = self._digest = None
 
     def _word_source(self) -> Any:
         """The model that makes single-word vectors (loaded on first use when it is another one)."""
