@@ -415,3 +415,26 @@ def test_linear_schedule_warms_up_then_decays_to_zero(tmp_path, base_dir, data_d
         Trainer(_config(base_dir, tmp_path / "run", data_dir, schedule="linear", warmup=2, lr=1e-3, epochs=3))
     with pytest.raises(RelsearchError, match=r"different run.*schedule"):
         Trainer(_config(base_dir, tmp_path / "run", data_dir, warmup=2, lr=1e-3))
+
+
+def test_select_last_exports_the_last_epoch_also_after_the_run(tmp_path, base_dir, data_dir):
+    out = tmp_path / "run"
+    first = Trainer(_config(base_dir, out, data_dir, epochs=3)).run()
+    assert first["best_epoch"] < 3  # the tiny splits tie: the earliest epoch is "best"
+    trainer = Trainer(_config(base_dir, out, data_dir, epochs=3, select="last"))
+    before = RelationEncoder(out / "best").encode(trainer.bank.pairs[:16])
+    last = trainer.run()  # nothing left to train: exports the checkpointed last epoch
+    assert [r["epoch"] for r in last["history"]] == [0, 1, 2, 3] and last["best_epoch"] == 3
+    assert json.loads((out / "best" / "relsearch_delta.json").read_text())["training"]["best_epoch"] == 3
+    assert "the last epoch (`--select last`)" in (out / "best" / "README.md").read_text()
+    pairs = trainer.bank.pairs[:16]
+    reference = RelationEncoder(base_dir)
+    weights = load_file(str(out / "checkpoints" / "epoch-003" / "weights.safetensors"))
+    reference.model.load_state_dict(weights, strict=False)
+    exported = RelationEncoder(out / "best").encode(pairs)
+    np.testing.assert_allclose(exported, reference.encode(pairs), atol=2e-3)
+    assert not np.allclose(exported, before, atol=2e-3)  # best/ was replaced
+    again = Trainer(_config(base_dir, out, data_dir, epochs=3, select="last")).run()
+    assert again["export"] == last["export"]  # already exported: not written again
+    with pytest.raises(RelsearchError, match="unknown selection 'worst'"):
+        _config(base_dir, out, data_dir, select="worst").check()

@@ -53,6 +53,13 @@ def train(
         ),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Prompts per forward batch.")] = 64,
+    select: Annotated[
+        str,
+        typer.Option(
+            help="Epoch exported to OUT/best: best (mean validation accuracy) or last. May change "
+            "on a finished run: re-running with --select last exports its last epoch."
+        ),
+    ] = "best",
     seed: Annotated[int, typer.Option(help="Seed for the held-out split, sampling and dropout.")] = 0,
     data: Annotated[
         Path | None,
@@ -103,6 +110,7 @@ def train(
         template=template,
         pooling=pooling,
         batch_size=batch_size,
+        select=select,
         seed=seed,
         dtype=dtype,
         full_export=full_export,

@@ -47,7 +47,8 @@ CHECK_PAIRS = 32
 TRAIN_DTYPES = ("auto", "float32", "bfloat16")
 SCHEDULES = ("constant", "linear")
 #: Settings that may change between an interrupted run and its resumption.
-RESUMABLE = ("epochs", "batch_size", "out", "data", "full_export", "cache")
+RESUMABLE = ("epochs", "batch_size", "out", "data", "full_export", "cache", "select")
+SELECTIONS = ("best", "last")
 
 
 @dataclass
@@ -70,6 +71,7 @@ class TrainConfig:
     warmup: int = 10
     schedule: str = "constant"  # after warm-up: constant, or linear decay to 0 at the last step
     valid_fraction: float = 0.2
+    select: str = "best"  # the epoch exported to best/: best validation mean, or the last one
     full_export: bool = False
     cache: bool = True
     negative_bank: bool = False
@@ -87,6 +89,8 @@ class TrainConfig:
             )
         if self.dtype not in TRAIN_DTYPES:
             raise RelsearchError(f"unknown dtype {self.dtype!r}; valid: {', '.join(TRAIN_DTYPES)}")
+        if self.select not in SELECTIONS:
+            raise RelsearchError(f"unknown selection {self.select!r}; valid: {', '.join(SELECTIONS)}")
         if self.schedule not in SCHEDULES:
             raise RelsearchError(f"unknown schedule {self.schedule!r}; valid: {', '.join(SCHEDULES)}")
         if self.pooling is not None and self.pooling not in AGGREGATIONS:
@@ -149,9 +153,14 @@ def _set_train_mode(split: LayerSplit, dropout: bool = True) -> None:
             layer.eval()
 
 
-def _best(history: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _best(history: list[dict[str, Any]], select: str = "best") -> dict[str, Any] | None:
+    """The epoch to export: the best mean validation accuracy (earliest on ties), or the last."""
     trained = [r for r in history if r["epoch"] > 0]
-    return max(trained, key=lambda r: (r["mean_analogy"], -r["epoch"])) if trained else None
+    if not trained:
+        return None
+    if select == "last":
+        return max(trained, key=lambda r: r["epoch"])
+    return max(trained, key=lambda r: (r["mean_analogy"], -r["epoch"]))
 
 
 def _write_log(out: Path, history: list[dict[str, Any]]) -> None:
@@ -292,7 +301,7 @@ class Trainer:
 
     # -- outputs ------------------------------------------------------------------------------------
     def _info(self, history: list[dict[str, Any]], elapsed: float) -> dict[str, Any]:
-        best = _best(history)
+        best = _best(history, self.config.select)
         return {
             "config": {**self.config.to_dict(), "base": self.identity["base"]},
             "template": self.encoder.template,
@@ -311,7 +320,7 @@ class Trainer:
         kind = "full" if self.config.full_export else "delta"
         check = self.bank.unit_vectors(self.check_idx, bf16=False)
         meta = {"training": {k: info[k] for k in ("config", "data", "split", "best_epoch", "train_seconds")}}
-        meta["training"]["best"] = _best(info["history"])
+        meta["training"]["best"] = _best(info["history"], self.config.select)
         return export_model(
             self.encoder,
             list(self.params),
@@ -361,10 +370,10 @@ class Trainer:
             history.append(record)
             elapsed = elapsed_before + time.perf_counter() - run_start
             info = self._info(history, elapsed)
-            best = _best(history)
+            best = _best(history, cfg.select)
             if best is not None and best["epoch"] == epoch:
                 record["best"] = True
-                export_info = self._export(info)
+                export_info = {**self._export(info), "epoch": epoch}
             elif (self.out / BEST_DIR).is_dir():
                 kind = export_info["kind"] if export_info else None
                 update_card(self.out / BEST_DIR, render_card({**info, **_card_export(kind)}))
@@ -373,7 +382,13 @@ class Trainer:
             _write_log(self.out, history)
             self.on_epoch(record)
         elapsed = elapsed_before + time.perf_counter() - run_start
-        best = _best(history)
+        best = _best(history, cfg.select)
+        if cfg.select == "last" and best is not None and (export_info or {}).get("epoch") != best["epoch"]:
+            # a finished run re-selected with --select last: the checkpoint holds the last epoch
+            export_info = {**self._export(self._info(history, elapsed)), "epoch": best["epoch"]}
+            state = {"identity": self.identity, "step": step, "elapsed": elapsed, "history": history}
+            state["export"] = export_info
+            save_checkpoint(self.out, best["epoch"], self.params, self.optimizer, state)
         summary = {
             "out": str(self.out),
             "best_epoch": best["epoch"] if best else None,

@@ -116,6 +116,12 @@ def _schedule_text(cfg: dict[str, Any]) -> str:
     return "constant"
 
 
+def _selection_text(cfg: dict[str, Any]) -> str:
+    if cfg.get("select", "best") == "last":
+        return "the last epoch (`--select last`), whatever its score on the *validation*"
+    return "the epoch with the best unweighted mean accuracy over the *validation*"
+
+
 def recipe_text(cfg: dict[str, Any], data: dict[str, Any]) -> str:
     """The recipe bullets (data, loss, optimiser, selection) of a training config."""
     return f"""- Data: SemEval-2012 Task 2 gold ratings, {data["subcategories"]} relations plus
@@ -131,9 +137,9 @@ def recipe_text(cfg: dict[str, Any], data: dict[str, Any]) -> str:
   {_schedule_text(cfg)}; one step per relation per epoch (shuffled), all train positives plus up to
   {cfg["negatives"]} sampled negatives per step; {cfg["epochs"]} epochs; seed {cfg["seed"]};
   precision {cfg["dtype"]}.
-- Model selection: the epoch with the best unweighted mean accuracy over the *validation*
-  splits of {", ".join(SET_LABELS.get(s, s) for s in VALID_SETS)} (analogy questions); test
-  splits were never used."""
+- Model selection: {_selection_text(cfg)} splits of
+  {", ".join(SET_LABELS.get(s, s) for s in VALID_SETS)} (analogy questions); test splits were
+  never used."""
 
 
 USE_TEXT = """## Use
