@@ -95,7 +95,7 @@ def train(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
 ) -> None:
-    """Fine-tune a sentence encoder on SemEval-2012 relations; keep the best epoch in OUT/best."""
+    """Fine-tune a sentence encoder on SemEval-2012 relations; keep the best (or last) epoch in OUT/best."""
     from relsearch.training.loop import TrainConfig, Trainer
 
     config = TrainConfig(
@@ -139,8 +139,9 @@ def train(
     if best is None:
         out.print("no epoch trained")
         return
+    kept = "last" if select == "last" else "best"
     out.print(
-        f"best epoch {best['epoch']}: mean validation analogy accuracy {100 * best['mean_analogy']:.1f}% "
+        f"{kept} epoch {best['epoch']}: mean validation analogy accuracy {100 * best['mean_analogy']:.1f}% "
         f"-> {summary['model']} ({summary['elapsed_seconds'] / 60:.1f} min)",
         soft_wrap=True,
     )
