@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 from test_training import _config, base_dir, data_dir  # noqa: F401  (shared fixtures)
 from typer.testing import CliRunner
 
 from relsearch import RelationEncoder, RelsearchError
 from relsearch.cli.app import app
+from relsearch.encoding.residual_delta import stored_names
 from relsearch.training.loop import Trainer
 from relsearch.training.soup import SoupKitchen, average_states, export_soup
 from relsearch.training.validation import load_valid_sets
@@ -42,6 +44,12 @@ def test_average_states_is_the_elementwise_mean(runs):
     assert torch.allclose(mean[name], (a[name] + b[name]) / 2)
     ints = [n for n in a if not a[n].is_floating_point()]
     assert all(torch.equal(mean[n], a[n]) for n in ints)
+    # a tensor no run changed stays bit for bit (the float mean of three copies would round it)
+    gen = torch.Generator().manual_seed(0)
+    frozen = torch.randn(1000, generator=gen)
+    assert not torch.equal(torch.stack([frozen] * 3).mean(dim=0), frozen)
+    three = average_states([{**s, "frozen": frozen.clone()} for s in (a, b, a)])
+    assert torch.equal(three["frozen"], frozen)
     broken = dict(b)
     if ints:
         broken[ints[0]] = broken[ints[0]] + 1
@@ -64,6 +72,11 @@ def test_uniform_soup_exports_a_delta_that_reloads_to_the_average(tmp_path, runs
     assert (souped[name] - expected).abs().max() < 0.05 * spread  # the average, not either run
     meta = json.loads((tmp_path / "soup" / "relsearch_delta.json").read_text())
     assert meta["dtype"] == "residual-int8" and meta["soup"]["method"] == "uniform"
+    # frozen tensors (the embeddings) stay out of the delta; the tiny base has no saved pooler,
+    # which transformers initialises at random on each load, so it differs between runs
+    stored = set(stored_names(load_file(str(tmp_path / "soup" / "delta.safetensors"))))
+    trained = set(stored_names(load_file(str(runs[0] / "delta.safetensors"))))
+    assert {n for n in stored if not n.startswith("pooler.")} == trained
     assert not meta["base"].endswith("best")  # rebuilt from the root base, not from an ingredient
     card = (tmp_path / "soup" / "README.md").read_text()
     assert "soup of 2 runs" in card and "relsearch:test-eval:begin" in card and "seed 4" in card

@@ -74,12 +74,16 @@ def _identity(encoder: RelationEncoder) -> dict[str, Any]:
 
 
 def average_states(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """The element-wise mean of floating-point tensors (others must be equal and are kept)."""
+    """The element-wise mean of floating-point tensors; tensors equal in every state are kept as they
+    are (so tensors no run trained stay equal to the base and out of the delta); non-float tensors
+    must be equal."""
     if not states:
         raise RelsearchError("a soup needs at least one model")
     out: dict[str, torch.Tensor] = {}
     for name, first in states[0].items():
-        if first.is_floating_point():
+        if all(torch.equal(s[name], first) for s in states[1:]):
+            out[name] = first  # frozen in every run: kept bit for bit (a mean would round it)
+        elif first.is_floating_point():
             out[name] = torch.stack([s[name].to(torch.float32) for s in states]).mean(dim=0).to(first.dtype)
         else:
             if any(not torch.equal(s[name], first) for s in states[1:]):
