@@ -146,6 +146,7 @@ USE_TEXT = """## Use
 
 ```python
 from relsearch import RelationEncoder
+
 enc = RelationEncoder("path/to/this/directory")
 vectors = enc.encode(["barista:coffee", "baker:bread"])
 ```
