@@ -139,9 +139,8 @@ def train(
     if best is None:
         out.print("no epoch trained")
         return
-    kept = "last" if select == "last" else "best"
     out.print(
-        f"{kept} epoch {best['epoch']}: mean validation analogy accuracy {100 * best['mean_analogy']:.1f}% "
+        f"{select} epoch {best['epoch']}: mean validation analogy accuracy {100 * best['mean_analogy']:.1f}% "
         f"-> {summary['model']} ({summary['elapsed_seconds'] / 60:.1f} min)",
         soft_wrap=True,
     )

@@ -124,7 +124,7 @@ class RelationEncoder:
         """
         self.settings = dataclasses.replace(self.settings, word_model=source)
         self._word_model = None
-        self._word_cache = WordVectorCache(self.encode_words)
+        self.clear_word_cache()
         self._fingerprint = self._content = self._digest = None
 
     def _word_source(self) -> Any:

@@ -87,14 +87,14 @@ class TrainConfig:
             raise RelsearchError(
                 f"lr and temperature must be positive (lr={self.lr}, temperature={self.temperature})"
             )
-        if self.dtype not in TRAIN_DTYPES:
-            raise RelsearchError(f"unknown dtype {self.dtype!r}; valid: {', '.join(TRAIN_DTYPES)}")
-        if self.select not in SELECTIONS:
-            raise RelsearchError(f"unknown selection {self.select!r}; valid: {', '.join(SELECTIONS)}")
-        if self.schedule not in SCHEDULES:
-            raise RelsearchError(f"unknown schedule {self.schedule!r}; valid: {', '.join(SCHEDULES)}")
-        if self.pooling is not None and self.pooling not in AGGREGATIONS:
-            raise RelsearchError(f"unknown pooling {self.pooling!r}; valid: {', '.join(AGGREGATIONS)}")
+        for label, value, valid in (
+            ("dtype", self.dtype, TRAIN_DTYPES),
+            ("selection", self.select, SELECTIONS),
+            ("schedule", self.schedule, SCHEDULES),
+            ("pooling", self.pooling, AGGREGATIONS),  # None: the base model's own
+        ):
+            if value is not None and value not in valid:
+                raise RelsearchError(f"unknown {label} {value!r}; valid: {', '.join(valid)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
@@ -268,6 +268,11 @@ class Trainer:
         self.neg_table[pos_t] = torch.nn.functional.normalize(vecs.detach().float(), dim=1)
         return loss
 
+    @property
+    def total_steps(self) -> int:
+        """Optimiser steps of the whole run: one per relation per epoch."""
+        return self.config.epochs * len(self.data.relations)
+
     def _train_epoch(self, epoch: int, step: int) -> tuple[float, int]:
         cfg = self.config
         if cfg.negative_bank and self.neg_table is None:  # resumed run: rebuild the bank
@@ -281,7 +286,7 @@ class Trainer:
             for r in order:
                 pos, pool = self.rel_pos[r], self.rel_neg[r]
                 neg = pool[rng.choice(len(pool), size=min(cfg.negatives, len(pool)), replace=False)]
-                lr = learning_rate(cfg, step, cfg.epochs * len(order))
+                lr = learning_rate(cfg, step, self.total_steps)
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
                 loss = self._step_loss(pos, neg)
@@ -333,6 +338,13 @@ class Trainer:
             delta_encoding=RESIDUAL_INT8,
         )
 
+    def _save(
+        self, epoch: int, step: int, elapsed: float, history: list[dict[str, Any]], export: Any
+    ) -> None:
+        """Checkpoint the current weights and optimiser as ``epoch``, with the run's state."""
+        state = {"identity": self.identity, "step": step, "elapsed": elapsed, "history": history}
+        save_checkpoint(self.out, epoch, self.params, self.optimizer, {**state, "export": export})
+
     # -- the run ------------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         """Train (or continue), validating, checkpointing and exporting after every epoch."""
@@ -365,7 +377,7 @@ class Trainer:
                 seconds=time.perf_counter() - t0,
                 train_seconds=train_seconds,
                 steps=step,
-                lr=learning_rate(cfg, step - 1, cfg.epochs * len(self.data.relations)),
+                lr=learning_rate(cfg, step - 1, self.total_steps),
             )
             history.append(record)
             elapsed = elapsed_before + time.perf_counter() - run_start
@@ -377,8 +389,7 @@ class Trainer:
             elif (self.out / BEST_DIR).is_dir():
                 kind = export_info["kind"] if export_info else None
                 update_card(self.out / BEST_DIR, render_card({**info, **_card_export(kind)}))
-            state = {"identity": self.identity, "step": step, "elapsed": elapsed, "history": history}
-            save_checkpoint(self.out, epoch, self.params, self.optimizer, {**state, "export": export_info})
+            self._save(epoch, step, elapsed, history, export_info)
             _write_log(self.out, history)
             self.on_epoch(record)
         elapsed = elapsed_before + time.perf_counter() - run_start
@@ -386,9 +397,7 @@ class Trainer:
         if cfg.select == "last" and best is not None and (export_info or {}).get("epoch") != best["epoch"]:
             # a finished run re-selected with --select last: the checkpoint holds the last epoch
             export_info = {**self._export(self._info(history, elapsed)), "epoch": best["epoch"]}
-            state = {"identity": self.identity, "step": step, "elapsed": elapsed, "history": history}
-            state["export"] = export_info
-            save_checkpoint(self.out, best["epoch"], self.params, self.optimizer, state)
+            self._save(best["epoch"], step, elapsed, history, export_info)
         summary = {
             "out": str(self.out),
             "best_epoch": best["epoch"] if best else None,

@@ -86,9 +86,7 @@ def average_states(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch
         elif first.is_floating_point():
             out[name] = torch.stack([s[name].to(torch.float32) for s in states]).mean(dim=0).to(first.dtype)
         else:
-            if any(not torch.equal(s[name], first) for s in states[1:]):
-                raise RelsearchError(f"models differ in non-float tensor {name!r}; cannot average them")
-            out[name] = first
+            raise RelsearchError(f"models differ in non-float tensor {name!r}; cannot average them")
     return out
 
 
