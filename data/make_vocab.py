@@ -1,6 +1,6 @@
 """Regenerate ``data/vocab.txt``, the default vocabulary of ``relsearch build-index``.
 
-Needs ``pip install wordfreq==3.1.1`` (not a relsearch dependency) and the shared data folder
+Needs wordfreq 3.1.1 (``pip install -e ".[vocab]"``; install.sh does it) and the shared data folder
 (``$RELSEARCH_SHARED`` or ``../shared`` beside the repository). Run from the repository root:
 ``python data/make_vocab.py [SIZE [OUT]] [--all-words]`` (defaults: 2000, data/vocab.txt;
 ``--all-words`` keeps words outside the curated relation data, for large vocabularies). See
@@ -102,7 +102,12 @@ def is_inflection(word: str, kept: set[str]) -> bool:
 
 def build(size: int = SIZE, *, content_only: bool = True) -> list[str]:
     """The vocabulary; ``content_only=False`` skips step 2 (for large vocabularies: a 1M-pair build)."""
-    from wordfreq import top_n_list
+    try:
+        from wordfreq import top_n_list
+    except ImportError:
+        raise SystemExit(
+            'data/make_vocab.py needs wordfreq: pip install -e ".[vocab]" (wordfreq==3.1.1)'
+        ) from None
 
     content = content_words() if content_only else set()
     kept: list[str] = []
@@ -126,7 +131,12 @@ def build(size: int = SIZE, *, content_only: bool = True) -> list[str]:
 
 
 def main() -> None:
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__.strip())
+        return
     args = [a for a in sys.argv[1:] if a != "--all-words"]
+    if len(args) > 2 or (args and not args[0].isdigit()):
+        raise SystemExit("usage: python data/make_vocab.py [SIZE [OUT]] [--all-words]")
     content_only = "--all-words" not in sys.argv[1:]
     size = int(args[0]) if args else SIZE
     out = Path(args[1]) if len(args) > 1 else ROOT / "data" / "vocab.txt"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from test_training import VOCAB, data_dir  # noqa: F401  (the SemEval-like data folder fixture)
 from tiny_models import build_tiny_model
 from typer.testing import CliRunner
@@ -22,8 +23,8 @@ from relsearch.distillation.pair_set import (
     relational_training_pairs,
 )
 from relsearch.distillation.run import DistillConfig, distill
-from relsearch.distillation.student import kept_layers
-from relsearch.distillation.trainer import StudentRun
+from relsearch.distillation.student import build_student, kept_layers
+from relsearch.distillation.trainer import StudentRun, StudentTrainer
 from relsearch.templates import TEMPLATES
 
 TEACHER_CONFIG = {"aggregation_mode": "mask", "template": TEMPLATES["a"], "word_difference_weight": 0.5}
@@ -199,6 +200,54 @@ def test_student_learns_the_teacher_and_exports_a_hybrid_model(
     assert RelationEncoder(tmp_path / "warm" / "best").prompt_dim == 32
 
 
+def test_the_relbert_term_lowers_the_infonce_loss_of_the_semeval_relations(
+    tmp_path,
+    student_dir,
+    data_dir,  # noqa: F811
+):
+    # average pooling over a short prompt: a tiny random model's mask-position vectors are almost
+    # the same for every pair, and a long template dominates an average
+    short = {"aggregation_mode": "average_no_mask", "template": "<subj> is the <mask> of <obj>"}
+    config = {**TEACHER_CONFIG, **short}
+    teacher_dir = build_tiny_model(tmp_path / "teacher", relbert_config=config, hidden=32)
+    teacher = RelationEncoder(teacher_dir, dtype="float32", trace=False)
+    pairs = random_pairs(VOCAB, 120, seed=0)
+    targets = teacher.encode(pairs)[:, : teacher.prompt_dim]
+    targets /= np.linalg.norm(targets, axis=1, keepdims=True)
+    probe_run = StudentRun(holdout=20, relbert_weight=1.0, relbert_negatives=8)
+
+    def infonce(student: RelationEncoder) -> float:
+        """Mean InfoNCE over every training relation: eval mode, the same negatives each time."""
+        probe = StudentTrainer(student, pairs, targets, probe_run, data_dir)
+        assert len(probe.relations) == 6  # 4 subcategories and their 2 parents
+        probe.modules.eval()
+        rng = np.random.default_rng(0)
+        with torch.no_grad():
+            return float(np.mean([float(probe._relbert_loss(r, rng)) for r in range(6)]))
+
+    def trained(weight: float) -> tuple[RelationEncoder, dict[str, float]]:
+        student, _ = build_student(str(student_dir), teacher)
+        run = dataclasses.replace(probe_run, epochs=6, lr=1e-2, batch_size=16, relbert_weight=weight)
+        trainer = StudentTrainer(student, pairs, targets, run, data_dir)
+        step, losses = 0, {}
+        for epoch in range(1, run.epochs + 1):
+            losses, step = trainer.train_epoch(epoch, step)
+        return student, losses
+
+    untrained = infonce(build_student(str(student_dir), teacher)[0])
+    with_term, losses = trained(1.0)
+    without_term, plain = trained(0.0)
+    assert set(plain) == {"train_loss"}
+    assert set(losses) == {"train_loss", "distill_loss", "relbert_loss"}
+    assert losses["train_loss"] == pytest.approx(losses["distill_loss"] + losses["relbert_loss"], rel=1e-5)
+    # a tiny model's vectors stay close together, so the loss moves from about ln(9) (8 negatives)
+    # by 0.04 to 0.8 depending on the random student
+    assert infonce(with_term) < untrained - 0.02
+    assert infonce(with_term) < infonce(without_term) - 0.02
+    assert "relbert_weight" not in StudentRun().identity()  # runs without the term keep their identity
+    assert StudentRun(relbert_weight=0.5).identity()["relbert_negatives"] == 64
+
+
 def test_cli_distill_teacher_layers_and_errors(tmp_path, teacher_dir, vocab_file, data_dir):  # noqa: F811
     runner = CliRunner()
     args = [
@@ -237,3 +286,5 @@ def test_cli_distill_teacher_layers_and_errors(tmp_path, teacher_dir, vocab_file
     assert bad.exit_code == 1 and "teacher:N" in bad.output
     bad = runner.invoke(app, [*args[:2], str(tmp_path / "r3"), *args[3:], "--dtype", "int4"])
     assert bad.exit_code == 1 and "--dtype" in bad.output
+    bad = runner.invoke(app, [*args[:2], str(tmp_path / "r4"), *args[3:], "--relbert-weight", "-1"])
+    assert bad.exit_code == 1 and "--relbert-weight" in bad.output

@@ -87,6 +87,18 @@ def test_uniform_soup_exports_a_delta_that_reloads_to_the_average(tmp_path, runs
     assert np.sum(in_kitchen * reloaded, axis=1).min() >= 0.999
 
 
+def test_the_card_names_weight_settings_that_differ_not_export_settings(tmp_path):
+    from relsearch.training.soup_card import _differences
+
+    model = tmp_path / "run-s1" / "best"
+    model.mkdir(parents=True)
+    config = {"seed": 1, "select": "last", "out": "runs/s1", "cache": False, "lr": 2e-5}
+    training = {"config": config, "best_epoch": 5}
+    (model / "relsearch_delta.json").write_text(json.dumps({"training": training}))
+    first = {"seed": 0, "select": "best", "out": "runs/s0", "cache": True, "lr": 2e-5}
+    assert _differences(str(model), first) == " (seed 1, kept epoch 5)"
+
+
 def test_greedy_soup_starts_from_the_best_and_never_lowers_validation(runs, data_dir):  # noqa: F811
     kitchen = SoupKitchen(runs, load_valid_sets(data_dir))
     result = kitchen.cook("greedy")

@@ -13,6 +13,8 @@ from relsearch.cli.output import err, fail, handle_errors, out, print_json
 def _epoch_line(record: dict[str, Any], epochs: int) -> str:
     acc = " ".join(f"{k} {100 * v:.1f}" for k, v in record["analogy"].items())
     loss = "untrained" if record["train_loss"] is None else f"train loss {record['train_loss']:.4f}"
+    if "relbert_loss" in record:
+        loss += f" (cosine {record['distill_loss']:.4f}, InfoNCE {record['relbert_loss']:.4f})"
     best = "  *best*" if record.get("best") else ""
     seconds = f"  {record['seconds']:.0f}s" if "seconds" in record else ""
     return (
@@ -55,6 +57,16 @@ def distill(
     lr: Annotated[float, typer.Option(help="AdamW peak learning rate (warm-up, then linear decay).")] = 1e-4,
     batch_size: Annotated[int, typer.Option(help="Pairs per optimiser step.")] = 128,
     seed: Annotated[int, typer.Option(help="Seed of the random pairs, hold-out split and order.")] = 0,
+    relbert_weight: Annotated[
+        float,
+        typer.Option(
+            help="Add this weight times the RelBERT InfoNCE loss of one SemEval training relation per "
+            "step (0: the cosine loss only)."
+        ),
+    ] = 0.0,
+    relbert_negatives: Annotated[
+        int, typer.Option(help="Negatives per InfoNCE step (with --relbert-weight).")
+    ] = 64,
     word_model: Annotated[
         str | None,
         typer.Option(help="Model of the hybrid word vectors of the student. Default: the teacher."),
@@ -81,6 +93,8 @@ def distill(
 
     if relational_pairs < 0:
         raise fail("--relational-pairs must be 0 or more")
+    if relbert_weight < 0 or relbert_negatives < 1:
+        raise fail("--relbert-weight must be 0 or more and --relbert-negatives at least 1")
     if dtype not in ("auto", "float32", "bfloat16"):
         raise fail(f"unknown --dtype {dtype!r}; valid: auto, float32, bfloat16")
     if out_dir.exists() and not out_dir.is_dir():
@@ -99,7 +113,14 @@ def distill(
         data=data,
         dtype=dtype,
         word_model=word_model,
-        train=StudentRun(epochs=epochs, lr=lr, batch_size=batch_size, seed=seed),
+        train=StudentRun(
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed,
+            relbert_weight=relbert_weight,
+            relbert_negatives=relbert_negatives,
+        ),
     )
 
     def say(message: str) -> None:

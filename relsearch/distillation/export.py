@@ -55,6 +55,15 @@ def render_distill_card(summary: dict[str, Any]) -> str:
         f"{100 * run['warmup_fraction']:.0f}% of the steps, then linear decay), batch {run['batch_size']}, "
         f"weight decay {run['weight_decay']:g}, {'bfloat16 autocast' if run['bf16'] else 'float32'}, "
         f"seed {run['seed']}; {run['holdout']:,} pairs held out for the cosine check.",
+        *(
+            [
+                f"- Loss: the cosine loss plus {run['relbert_weight']:g} × the RelBERT InfoNCE loss "
+                f"(temperature {run['temperature']:g}) of one SemEval-2012 training relation per step, "
+                f"its training positives against {run['relbert_negatives']} sampled negatives."
+            ]
+            if run.get("relbert_weight")
+            else []
+        ),
         f"- Hybrid vectors: word-difference weight {summary['word_weight']:g} with the word vectors of "
         f"`{summary['word_model']}`.",
         "",

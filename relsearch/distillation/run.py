@@ -169,6 +169,8 @@ def distill(
     config.train = config.train or StudentRun()
     if config.train.epochs < 1 or config.train.batch_size < 1 or not config.train.lr > 0:
         raise RelsearchError("--epochs and --batch-size must be at least 1 and --lr positive")
+    if config.train.relbert_weight < 0 or config.train.relbert_negatives < 1:
+        raise RelsearchError("--relbert-weight must be 0 or more and --relbert-negatives at least 1")
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise RelsearchError(f"--out {str(out)!r} exists and is not a directory")
@@ -191,7 +193,7 @@ def distill(
         "student": about["student"],
         "teacher": teacher_source,
         "pairs": pair_report.get("settings"),
-        "train": {k: v for k, v in run.to_dict().items() if k != "epochs"},
+        "train": run.identity(),
     }
     history: list[dict[str, Any]] = []
     step = 0
@@ -210,9 +212,9 @@ def distill(
     first = (ckpt.epoch if ckpt else 0) + 1
     for epoch in range(first, run.epochs + 1):
         start = time.perf_counter()
-        loss, step = trainer.train_epoch(epoch, step)
+        losses, step = trainer.train_epoch(epoch, step)
         train_seconds = time.perf_counter() - start
-        record = {"epoch": epoch, "train_loss": loss, **trainer.validate()}
+        record = {"epoch": epoch, **losses, **trainer.validate()}
         record.update(seconds=time.perf_counter() - start, train_seconds=train_seconds, steps=step)
         history.append(record)
         best = max((r for r in history if r["epoch"] > 0), key=lambda r: (r["mean_analogy"], -r["epoch"]))

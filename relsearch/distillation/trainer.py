@@ -2,9 +2,12 @@
 
 Each step takes a batch of distillation pairs, fills the teacher's template with the student's
 mask token, pools like the teacher (through the width head if any) and minimises
-``1 - cos(student, teacher)``. After every epoch: the mean cosine on held-out distillation
-pairs, the analogy accuracy of the student's prompt vectors on the six validation splits
-that ``relsearch train`` selects on, a checkpoint, and an export of the best epoch.
+``1 - cos(student, teacher)``. With ``relbert_weight`` > 0 the step adds that weight times the
+RelBERT InfoNCE loss of one SemEval-2012 training relation (its training positives against
+``relbert_negatives`` sampled negatives, as ``relsearch train`` does), the relations taken in
+a seeded order that repeats over the epoch. After every epoch: the mean cosine on held-out
+distillation pairs, the analogy accuracy of the student's prompt vectors on the six validation
+splits that ``relsearch train`` selects on, a checkpoint, and an export of the best epoch.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from relsearch.evaluation.analogy import evaluate_analogies
 from relsearch.pairs import Pair
 from relsearch.progress import progress_bar
 from relsearch.templates import fill_template
+from relsearch.training.loss import DEFAULT_TEMPERATURE, info_nce
+from relsearch.training.semeval import load_training_data
 from relsearch.training.validation import load_valid_sets, valid_pairs
 
 
@@ -40,9 +45,20 @@ class StudentRun:
     seed: int = 0
     holdout: int = 2000
     bf16: bool = False
+    relbert_weight: float = 0.0  # weight of the SemEval InfoNCE term; 0: distillation loss only
+    relbert_negatives: int = 64
+    temperature: float = DEFAULT_TEMPERATURE
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def identity(self) -> dict[str, Any]:
+        """The settings a resumed run must share (the InfoNCE ones only when the term is on)."""
+        ident = {k: v for k, v in self.to_dict().items() if k != "epochs"}
+        if not self.relbert_weight:
+            for key in ("relbert_weight", "relbert_negatives", "temperature"):
+                del ident[key]
+        return ident
 
 
 class StudentTrainer:
@@ -65,9 +81,15 @@ class StudentTrainer:
         self.hold_idx, self.train_idx = np.sort(order[:n_hold]), order[n_hold:]
         self.pairs = pairs
         self.targets = targets
+        self.ids = self._tokenise(pairs)
+        relations = load_training_data(data_dir, seed=run.seed).relations if run.relbert_weight else []
+        self.relations = [r for r in relations if len(r.train_positives) >= 2 and r.negatives]
+        rel_pairs = list(dict.fromkeys(p for r in self.relations for p in (*r.train_positives, *r.negatives)))
+        rel_row = {p: i for i, p in enumerate(rel_pairs)}
+        self.rel_ids = self._tokenise(rel_pairs)
+        self.rel_pos = [np.asarray([rel_row[p] for p in r.train_positives]) for r in self.relations]
+        self.rel_neg = [np.asarray([rel_row[p] for p in r.negatives]) for r in self.relations]
         tok = student.tokenizer
-        prompts = [fill_template(student.template, h, t, tok.mask_token) for h, t in pairs]
-        self.ids = tok(prompts, truncation=True, max_length=student.max_length)["input_ids"]
         self.mask_id = int(tok.mask_token_id)
         self.pad_id = int(tok.pad_token_id if tok.pad_token_id is not None else 0)
         self.valid_sets = load_valid_sets(data_dir)
@@ -84,9 +106,17 @@ class StudentTrainer:
         self.steps_per_epoch = math.ceil(len(self.train_idx) / run.batch_size)
         self.total_steps = self.steps_per_epoch * run.epochs
 
+    def _tokenise(self, pairs: list[Pair]) -> list[list[int]]:
+        tok = self.student.tokenizer
+        prompts = [fill_template(self.student.template, h, t, tok.mask_token) for h, t in pairs]
+        return (
+            tok(prompts, truncation=True, max_length=self.student.max_length)["input_ids"] if prompts else []
+        )
+
     # -- one batch ------------------------------------------------------------------------------
-    def _vectors(self, rows: np.ndarray) -> torch.Tensor:
-        input_ids, attention = pad_batch([self.ids[i] for i in rows.tolist()], self.pad_id)
+    def _vectors(self, rows: np.ndarray, ids: list[list[int]] | None = None) -> torch.Tensor:
+        ids_of = self.ids if ids is None else ids
+        input_ids, attention = pad_batch([ids_of[i] for i in rows.tolist()], self.pad_id)
         ids, att = torch.from_numpy(input_ids), torch.from_numpy(attention)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.run.bf16):
             hidden = self.student.model(input_ids=ids, attention_mask=att).last_hidden_state
@@ -101,13 +131,25 @@ class StudentTrainer:
             return self.run.lr * (step + 1) / warmup
         return self.run.lr * max(0.0, (self.total_steps - step) / max(1, self.total_steps - warmup))
 
-    def train_epoch(self, epoch: int, step: int) -> tuple[float, int]:
-        """One pass over the training pairs in a seeded order; returns the mean loss and the step."""
+    def _relbert_loss(self, relation: int, rng: np.random.Generator) -> torch.Tensor:
+        """InfoNCE of one SemEval relation: its training positives against sampled negatives."""
+        pos, pool = self.rel_pos[relation], self.rel_neg[relation]
+        neg = pool[rng.choice(len(pool), size=min(self.run.relbert_negatives, len(pool)), replace=False)]
+        vecs = self._vectors(np.concatenate([pos, neg]), self.rel_ids)
+        return info_nce(vecs[: len(pos)], vecs[len(pos) :], self.run.temperature)
+
+    def train_epoch(self, epoch: int, step: int) -> tuple[dict[str, float], int]:
+        """One pass over the training pairs in a seeded order; returns the mean losses and the step.
+
+        The losses are ``train_loss`` (what is minimised) and, with the InfoNCE term,
+        ``distill_loss`` and ``relbert_loss``.
+        """
         rng = np.random.default_rng([self.run.seed, epoch])
         torch.manual_seed(self.run.seed * 1_000_003 + epoch)
         order = self.train_idx[rng.permutation(len(self.train_idx))]
+        relation_order = rng.permutation(len(self.relations)) if self.relations else None
         self.modules.train()
-        losses: list[float] = []
+        losses: dict[str, list[float]] = {"train_loss": [], "distill_loss": [], "relbert_loss": []}
         bs = self.run.batch_size
         with progress_bar(len(order), f"epoch {epoch}/{self.run.epochs}", enabled=self.progress) as advance:
             for start in range(0, len(order), bs):
@@ -115,15 +157,21 @@ class StudentTrainer:
                 for group in self.optimizer.param_groups:
                     group["lr"] = self._lr(step)
                 target = torch.from_numpy(self.targets[rows].astype(np.float32))
-                loss = 1.0 - (self._vectors(rows) * target).sum(dim=1).mean()
+                loss = distill_loss = 1.0 - (self._vectors(rows) * target).sum(dim=1).mean()
+                if relation_order is not None:
+                    relation = int(relation_order[(start // bs) % len(relation_order)])
+                    relbert_loss = self._relbert_loss(relation, rng)
+                    loss = distill_loss + self.run.relbert_weight * relbert_loss
+                    losses["distill_loss"].append(float(distill_loss.detach()))
+                    losses["relbert_loss"].append(float(relbert_loss.detach()))
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(list(self.params.values()), 1.0)
                 self.optimizer.step()
-                losses.append(float(loss.detach()))
+                losses["train_loss"].append(float(loss.detach()))
                 step += 1
                 advance(len(rows))
-        return float(np.mean(losses)) if losses else 0.0, step
+        return {k: float(np.mean(v)) for k, v in losses.items() if v}, step
 
     # -- validation -----------------------------------------------------------------------------------
     @torch.inference_mode()

@@ -31,11 +31,15 @@ def _run_label(source: str) -> str:
     return path.parent.name if path.name == "best" else path.name
 
 
+#: Settings that do not change an ingredient's weights (``select``: its kept epoch is noted).
+EXPORT_ONLY = frozenset({"out", "data", "full_export", "cache", "select"})
+
+
 def _differences(source: str, first: dict[str, Any] | None) -> str:
     """`` (seed 1, kept epoch 3)``: an ingredient's training settings that differ from ``first``."""
     training = delta_meta(source).get("training", {})
     cfg = training.get("config") or {}
-    notes = [f"{k} {v}" for k, v in cfg.items() if first and k != "out" and first.get(k) != v]
+    notes = [f"{k} {v}" for k, v in cfg.items() if first and k not in EXPORT_ONLY and first.get(k) != v]
     if training.get("best_epoch") is not None:
         notes.append(f"kept epoch {training['best_epoch']}")
     return f" ({', '.join(notes)})" if notes else ""
