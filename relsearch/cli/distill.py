@@ -93,12 +93,19 @@ def distill(
 
     if relational_pairs < 0:
         raise fail("--relational-pairs must be 0 or more")
-    if relbert_weight < 0 or relbert_negatives < 1:
-        raise fail("--relbert-weight must be 0 or more and --relbert-negatives at least 1")
     if dtype not in ("auto", "float32", "bfloat16"):
         raise fail(f"unknown --dtype {dtype!r}; valid: auto, float32, bfloat16")
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"--out {str(out_dir)!r} exists and is not a directory")
+    run = StudentRun(
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        relbert_weight=relbert_weight,
+        relbert_negatives=relbert_negatives,
+    )
+    run.check()  # before --overwrite deletes anything
     if not resume:
         clear_outputs(out_dir)
     config = DistillConfig(
@@ -113,14 +120,7 @@ def distill(
         data=data,
         dtype=dtype,
         word_model=word_model,
-        train=StudentRun(
-            epochs=epochs,
-            lr=lr,
-            batch_size=batch_size,
-            seed=seed,
-            relbert_weight=relbert_weight,
-            relbert_negatives=relbert_negatives,
-        ),
+        train=run,
     )
 
     def say(message: str) -> None:

@@ -167,10 +167,7 @@ def distill(
     from relsearch.training.semeval import default_data_dir
 
     config.train = config.train or StudentRun()
-    if config.train.epochs < 1 or config.train.batch_size < 1 or not config.train.lr > 0:
-        raise RelsearchError("--epochs and --batch-size must be at least 1 and --lr positive")
-    if config.train.relbert_weight < 0 or config.train.relbert_negatives < 1:
-        raise RelsearchError("--relbert-weight must be 0 or more and --relbert-negatives at least 1")
+    config.train.check()
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise RelsearchError(f"--out {str(out)!r} exists and is not a directory")

@@ -24,6 +24,7 @@ import torch
 from relsearch.encoding import RelationEncoder
 from relsearch.encoding.batching import pad_batch
 from relsearch.encoding.pooling import pool
+from relsearch.errors import RelsearchError
 from relsearch.evaluation.analogy import evaluate_analogies
 from relsearch.pairs import Pair
 from relsearch.progress import progress_bar
@@ -51,6 +52,13 @@ class StudentRun:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def check(self) -> None:
+        """Reject impossible values with a message naming the options."""
+        if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
+            raise RelsearchError("--epochs and --batch-size must be at least 1 and --lr positive")
+        if self.relbert_weight < 0 or self.relbert_negatives < 1:
+            raise RelsearchError("--relbert-weight must be 0 or more and --relbert-negatives at least 1")
 
     def identity(self) -> dict[str, Any]:
         """The settings a resumed run must share (the InfoNCE ones only when the term is on)."""
