@@ -227,7 +227,7 @@ def test_the_relbert_term_lowers_the_infonce_loss_of_the_semeval_relations(
 
     def trained(weight: float) -> tuple[RelationEncoder, dict[str, float]]:
         student, _ = build_student(str(student_dir), teacher)
-        run = dataclasses.replace(probe_run, epochs=6, lr=1e-2, batch_size=16, relbert_weight=weight)
+        run = dataclasses.replace(probe_run, epochs=10, lr=1e-2, batch_size=16, relbert_weight=5 * weight)
         trainer = StudentTrainer(student, pairs, targets, run, data_dir)
         step, losses = 0, {}
         for epoch in range(1, run.epochs + 1):
@@ -239,9 +239,11 @@ def test_the_relbert_term_lowers_the_infonce_loss_of_the_semeval_relations(
     without_term, plain = trained(0.0)
     assert set(plain) == {"train_loss"}
     assert set(losses) == {"train_loss", "distill_loss", "relbert_loss"}
-    assert losses["train_loss"] == pytest.approx(losses["distill_loss"] + losses["relbert_loss"], rel=1e-5)
+    total = losses["distill_loss"] + 5 * losses["relbert_loss"]
+    assert losses["train_loss"] == pytest.approx(total, rel=1e-5)
     # a tiny model's vectors stay close together, so the loss moves from about ln(9) (8 negatives)
-    # by 0.04 to 0.8 depending on the random student
+    # by 0.005 to 0.8 depending on the random tokenizer and student, at weight 1 over 6 epochs
+    # (seen in repeated runs); weight 5 over 10 epochs moves it further
     assert infonce(with_term) < untrained - 0.02
     assert infonce(with_term) < infonce(without_term) - 0.02
     assert "relbert_weight" not in StudentRun().identity()  # runs without the term keep their identity
