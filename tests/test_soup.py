@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from test_distill import student_dir, teacher_dir, vocab_file  # noqa: F401  (tiny distillation)
 from test_training import _config, base_dir, data_dir  # noqa: F401  (shared fixtures)
 from typer.testing import CliRunner
 
 from relsearch import RelationEncoder, RelsearchError
 from relsearch.cli.app import app
+from relsearch.distillation.run import DistillConfig, distill
+from relsearch.distillation.trainer import StudentRun
 from relsearch.encoding.residual_delta import stored_names
 from relsearch.training.loop import Trainer
 from relsearch.training.soup import SoupKitchen, average_states, export_soup
@@ -138,3 +141,49 @@ def test_cli_soup_json_and_errors(tmp_path, runs, data_dir):  # noqa: F811
         assert result.exit_code == 1 and message in result.stderr
     single = runner.invoke(app, ["soup", str(runs[0]), "--data", str(data_dir), "--out", str(tmp_path / "x")])
     assert single.exit_code == 1 and "at least two" in single.stderr
+
+
+def test_a_soup_of_distilled_students_averages_their_heads_and_keeps_their_hybrid_settings(
+    tmp_path,
+    teacher_dir,  # noqa: F811
+    student_dir,  # noqa: F811
+    vocab_file,  # noqa: F811
+    data_dir,  # noqa: F811
+):
+    students = []
+    for seed in (1, 2):
+        config = DistillConfig(
+            out=tmp_path / "runs" / f"s{seed}",
+            vocab=vocab_file,
+            student=str(student_dir),
+            teacher=str(teacher_dir),
+            k=4,
+            random_pairs=100,
+            data=data_dir,
+            dtype="float32",
+            teacher_dtype="float32",
+            train=StudentRun(epochs=1, lr=3e-3, batch_size=16, holdout=20, seed=seed),
+        )
+        distill(config)
+        students.append(tmp_path / "runs" / f"s{seed}" / "best")
+    heads = [RelationEncoder(s, trace=False).head for s in students]
+    assert not torch.equal(heads[0].weight, heads[1].weight)
+
+    kitchen = SoupKitchen(students, load_valid_sets(data_dir))
+    assert all(i.hybrid == (0.5, str(teacher_dir.resolve())) for i in kitchen.ingredients)
+    export_soup(kitchen, kitchen.cook("uniform"), tmp_path / "shelf" / "soup")
+
+    soup = RelationEncoder(tmp_path / "shelf" / "soup", trace=False)
+    expected = (heads[0].weight + heads[1].weight) / 2
+    assert torch.allclose(soup.head.weight, expected, atol=1e-6)  # the average, not the first head
+    config = json.loads((tmp_path / "shelf" / "soup" / "config.json").read_text())["relbert_config"]
+    assert config["word_difference_weight"] == 0.5
+    assert config["word_model"].startswith("..")  # relative to the soup's folder, so both can move
+    assert soup.word_model == str(teacher_dir.resolve())
+    pairs = [("king", "queen"), ("dog", "puppy")]
+    teacher = RelationEncoder(teacher_dir, trace=False)
+    np.testing.assert_allclose(soup.encode(pairs)[:, 32:], teacher.encode(pairs)[:, 32:], atol=1e-5)
+    prompt = RelationEncoder(tmp_path / "shelf" / "soup", word_weight=0.0, trace=False)
+    assert np.sum(prompt.encode(pairs) * kitchen.encoder.encode(pairs), axis=1).min() >= 0.999
+    card = (tmp_path / "shelf" / "soup" / "README.md").read_text()
+    assert "relation head" in card and "word-difference weight 0.5" in card

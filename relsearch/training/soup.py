@@ -10,6 +10,7 @@ splits (:data:`relsearch.training.validation.VALID_SETS`), never the test splits
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -21,13 +22,23 @@ import numpy as np
 import torch
 
 from relsearch.encoding import RelationEncoder
-from relsearch.encoding.loading import DELTA_FILE, delta_base_spec, load_pretrained, resolve_spec
+from relsearch.encoding.encoder import write_relbert_config
+from relsearch.encoding.loading import (
+    DELTA_FILE,
+    delta_base_spec,
+    load_pretrained,
+    relative_spec,
+    resolve_spec,
+)
 from relsearch.encoding.residual_delta import ENCODING
 from relsearch.errors import RelsearchError
 from relsearch.evaluation.analogy import AnalogyQuestion, distinct_pairs, evaluate_analogy_sets
+from relsearch.relbert_config import settings_from_config
 
 #: Selection methods: ``greedy`` (best first, keep what does not lower validation) or ``uniform``.
 METHODS = ("greedy", "uniform")
+#: Prefix of a distilled model's relation-head tensors in an ingredient's state.
+HEAD_PREFIX = "relation_head."
 
 
 @dataclass
@@ -36,7 +47,8 @@ class Ingredient:
 
     spec: str
     source: str
-    state: dict[str, torch.Tensor]
+    state: dict[str, torch.Tensor]  # the model's tensors, and the relation head's under HEAD_PREFIX
+    hybrid: tuple[float, str | None] = (0.0, None)  # word_difference_weight, resolved word_model
     scores: dict[str, float] = field(default_factory=dict)  # split -> accuracy; "mean" too
 
 
@@ -71,6 +83,38 @@ def _identity(encoder: RelationEncoder) -> dict[str, Any]:
         "max_length": encoder.max_length,
         "head": encoder.head is not None,
     }
+
+
+def soup_state(encoder: RelationEncoder) -> dict[str, torch.Tensor]:
+    """Copies of the tensors a soup averages: the model's and, if it has one, the relation head's."""
+    state = {k: v.detach().clone() for k, v in encoder.model.state_dict().items()}
+    if encoder.head is not None:
+        state.update({HEAD_PREFIX + k: v.detach().clone() for k, v in encoder.head.state_dict().items()})
+    return state
+
+
+def hybrid_settings(encoder: RelationEncoder) -> tuple[float, str | None]:
+    """The ``word_difference_weight`` and resolved ``word_model`` that ``encoder``'s config names.
+
+    The soup's scoring encoders are built with weight 0 (validation scores prompt vectors), so
+    this reads the model directory's config rather than ``encoder.settings``.
+    """
+    config = encoder.local_dir / "config.json" if encoder.local_dir is not None else None
+    if config is None or not config.is_file():
+        return 0.0, None
+    settings = settings_from_config(json.loads(config.read_text(encoding="utf-8")).get("relbert_config"))
+    if not settings.word_weight or not settings.word_model:
+        return settings.word_weight, None
+    return settings.word_weight, resolve_spec(relative_spec(settings.word_model, encoder.local_dir))[0]
+
+
+def portable_word_model(word_model: str | None, target: Path) -> str | None:
+    """``word_model`` as the soup in ``target`` should name it: a local directory relative to the
+    soup's own folder (``./`` or ``../``), so that both can move together; other specs as they are."""
+    if word_model is None or not Path(word_model).is_absolute():
+        return word_model
+    rel = os.path.relpath(word_model, Path(target).resolve())
+    return rel if rel.startswith(".") else f"./{rel}"
 
 
 def average_states(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -122,7 +166,7 @@ class SoupKitchen:
         self.ingredients: list[Ingredient] = []
         for spec, source in zip(specs, sources, strict=True):
             if source == self.encoder.source:
-                state = {k: v.detach().clone() for k, v in self.encoder.model.state_dict().items()}
+                state, hybrid = soup_state(self.encoder), hybrid_settings(self.encoder)
             else:
                 other = RelationEncoder(spec, word_weight=0.0, dtype="float32", trace=False)
                 theirs = _identity(other)
@@ -130,12 +174,15 @@ class SoupKitchen:
                 if diff:
                     details = "; ".join(f"{k}: {identity[k]!r} vs {theirs[k]!r}" for k in diff)
                     raise RelsearchError(f"{spec} cannot join a soup with {specs[0]} ({details})")
-                state = other.model.state_dict()
-            self.ingredients.append(Ingredient(str(spec), source, state))
+                state, hybrid = soup_state(other), hybrid_settings(other)
+            self.ingredients.append(Ingredient(str(spec), source, state, hybrid))
 
     def load(self, state: dict[str, torch.Tensor]) -> None:
         """Put ``state`` into the scoring encoder (forgetting compiled runners and word vectors)."""
-        self.encoder.model.load_state_dict(state)
+        head = {k.removeprefix(HEAD_PREFIX): v for k, v in state.items() if k.startswith(HEAD_PREFIX)}
+        self.encoder.model.load_state_dict({k: v for k, v in state.items() if not k.startswith(HEAD_PREFIX)})
+        if self.encoder.head is not None:
+            self.encoder.head.load_state_dict(head)
         self.encoder.use_backend(self.encoder.backend, self.encoder.dtype)
         self.encoder.clear_word_cache()
 
@@ -181,29 +228,43 @@ def trained_names(encoder: RelationEncoder, base_state: dict[str, torch.Tensor])
 
 
 def export_soup(kitchen: SoupKitchen, result: SoupResult, target: Path) -> dict[str, Any]:
-    """Write the soup in ``kitchen.encoder`` as a residual-int8 delta directory with its card."""
-    from relsearch.training.export import export_model
+    """Write the soup in ``kitchen.encoder`` as a residual-int8 delta directory with its card.
+
+    The soup keeps the hybrid settings of the first chosen ingredient (the best by validation):
+    its ``word_difference_weight`` and its ``word_model``, re-pointed from the soup's folder.
+    """
+    from relsearch.training.export import export_model, update_card
     from relsearch.training.soup_card import render_soup_card
 
     encoder = kitchen.encoder
+    target = Path(target)
     base = _identity(encoder)["base"]
     base_state = load_pretrained(base).model.state_dict()
     names = trained_names(encoder, base_state)
     check = distinct_pairs(kitchen.sets.values())[:64]
     encoder.use_backend("torch", "float32")  # the export check compares float32 vectors
     first_meta = delta_meta(result.chosen[0])
+    weight, word_model = next(i.hybrid for i in result.ingredients if i.source == result.chosen[0])
+    hybrid = dataclasses.replace(
+        encoder.settings, word_weight=weight, word_model=portable_word_model(word_model, target)
+    )
     metadata = {"soup": result.to_dict(), "training": first_meta.get("training", {})}
-    return export_model(
+    card = render_soup_card(encoder, result, first_meta, hybrid=hybrid)
+    info = export_model(  # checked on prompt vectors, then given the hybrid settings
         encoder,
         names,
         target,
         metadata=metadata,
-        card=render_soup_card(encoder, result, first_meta),
+        card=card,
         check_pairs=check,
         check_vectors=encoder.encode(check),
         delta_encoding=ENCODING,
         base_state=base_state,
     )
+    if hybrid.word_weight:
+        write_relbert_config(target, hybrid)
+        update_card(target, card)
+    return info
 
 
 def delta_meta(source: str) -> dict[str, Any]:

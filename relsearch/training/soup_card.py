@@ -7,6 +7,7 @@ from typing import Any
 
 from relsearch import __version__
 from relsearch.encoding import RelationEncoder
+from relsearch.relbert_config import RelbertSettings
 from relsearch.training.model_card import (
     POOLING_TEXT,
     SET_LABELS,
@@ -60,7 +61,23 @@ def validation_table(result: SoupResult) -> str:
     return "\n".join(lines)
 
 
-def render_soup_card(encoder: RelationEncoder, result: SoupResult, first_meta: dict[str, Any]) -> str:
+def _hybrid_line(hybrid: RelbertSettings | None) -> str:
+    if hybrid is None or not hybrid.word_weight:
+        return ""
+    words = f"`{hybrid.word_model}`" if hybrid.word_model else "this model"
+    return (
+        f"\n- **Hybrid vectors:** word-difference weight {hybrid.word_weight:g} with the word vectors of "
+        f"{words}, as in the first ingredient"
+    )
+
+
+def render_soup_card(
+    encoder: RelationEncoder,
+    result: SoupResult,
+    first_meta: dict[str, Any],
+    *,
+    hybrid: RelbertSettings | None = None,
+) -> str:
     """Card text: what was averaged, the shared recipe, and validation of every candidate."""
     training = first_meta.get("training", {})
     cfg, data = training.get("config"), training.get("data")
@@ -70,8 +87,11 @@ def render_soup_card(encoder: RelationEncoder, result: SoupResult, first_meta: d
         + "\n- Each ingredient is the epoch its own run kept; settings that differ from the first"
         " ingredient's (above) are listed with it."
         if cfg and data
+        else "- Students distilled by `relsearch distill`: each ingredient's own model card has its recipe."
+        if "distillation" in first_meta
         else "- The ingredients' training recipe is not recorded in their delta files."
     )
+    averaged = "models" if encoder.head is None else "models (encoder and relation head)"
     ingredients = "\n".join(f"  - `{_run_label(s)}`{_differences(s, cfg)}" for s in result.chosen)
     method = (
         "greedy soup: candidates ranked by validation mean, each added only if the average's "
@@ -92,8 +112,8 @@ relation (barista:coffee, baker:bread) get close vectors (cosine).
 - **Base model:** `{base}`
 - **Template:** {_template_id(encoder.template)}: `{encoder.template}`
 - **Pooling:** `{encoder.aggregation}` ({POOLING_TEXT.get(encoder.aggregation, "")}; use cosine
-  similarity)
-- **Weights:** the element-wise mean of {len(result.chosen)} models fine-tuned from the same base
+  similarity){_hybrid_line(hybrid)}
+- **Weights:** the element-wise mean of {len(result.chosen)} {averaged} fine-tuned from the same base
   ({method}):
 {ingredients}
 - **Files:** delta export (int8 codes of each trained matrix's difference to the base model, one
