@@ -1,8 +1,14 @@
-"""A rich progress bar on stderr (items/s and ETA) that is a no-op when disabled."""
+"""A rich progress bar on stderr (items/s and ETA) that is a no-op when disabled.
+
+When stderr is not a terminal (a log file, ``nohup``), rich would draw nothing until the end,
+so the bar becomes plain lines instead: one at every tenth of the work, with rate and ETA.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -52,6 +58,32 @@ def progress_bar(total: int, description: str, *, enabled: bool) -> Iterator[Cal
     if not enabled:
         yield lambda n: None
         return
+    if not sys.stderr.isatty():
+        yield _line_progress(total, description, sys.stderr.write)
+        return
     with rich_progress() as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s"
+
+
+def _line_progress(total: int, description: str, write: Callable[[str], Any]) -> Callable[[int], None]:
+    """``advance(n)`` that writes ``description: done/total (p%), rate/s, ETA`` at each tenth of ``total``."""
+    start, done, next_tenth = time.perf_counter(), 0, 1
+
+    def advance(n: int) -> None:
+        nonlocal done, next_tenth
+        done += n
+        if total <= 0 or done * 10 < next_tenth * total:
+            return
+        next_tenth = done * 10 // total + 1
+        elapsed = time.perf_counter() - start
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = f", ETA {_clock((total - done) / rate)}" if rate and done < total else ""
+        write(f"{description}: {done:,}/{total:,} ({100 * done // total}%), {rate:,.0f}/s{eta}\n")
+
+    return advance
