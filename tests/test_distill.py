@@ -183,6 +183,14 @@ def test_student_learns_the_teacher_and_exports_a_hybrid_model(
     # a second call resumes: nothing is trained again and the same summary comes back
     again = distill(config)
     assert [r["epoch"] for r in again["history"]] == [r["epoch"] for r in history]
+    # --select last on the finished run exports its last epoch (the checkpoint's weights)
+    delta_before = (out / "best" / "delta.safetensors").read_bytes()
+    last = distill(dataclasses.replace(config, select="last"))
+    assert last["best_epoch"] == last["export"]["epoch"] == 3
+    assert "| 3 (kept) |" in (out / "best" / "README.md").read_text()
+    if summary["best_epoch"] != 3:
+        assert (out / "best" / "delta.safetensors").read_bytes() != delta_before
+    assert distill(dataclasses.replace(config, select="last"))["export"] == last["export"]  # kept
     # a distilled model as --student is a warm start: its trained head and weights are kept
     warm_config = dataclasses.replace(
         config,
@@ -290,3 +298,5 @@ def test_cli_distill_teacher_layers_and_errors(tmp_path, teacher_dir, vocab_file
     assert bad.exit_code == 1 and "--dtype" in bad.output
     bad = runner.invoke(app, [*args[:2], str(tmp_path / "r4"), *args[3:], "--relbert-weight", "-1"])
     assert bad.exit_code == 1 and "--relbert-weight" in bad.output
+    bad = runner.invoke(app, [*args[:2], str(tmp_path / "r5"), *args[3:], "--select", "first"])
+    assert bad.exit_code == 1 and "--select" in bad.output and not (tmp_path / "r5").exists()

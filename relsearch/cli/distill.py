@@ -80,6 +80,13 @@ def distill(
     dtype: Annotated[
         str, typer.Option(help="Student training precision: auto, float32 or bfloat16.")
     ] = "auto",
+    select: Annotated[
+        str,
+        typer.Option(
+            help="Epoch exported to OUT/best: best (mean validation accuracy of the prompt vectors) or "
+            "last. May change on a finished run: re-running with --select last exports its last epoch."
+        ),
+    ] = "best",
     resume: Annotated[
         bool,
         typer.Option("--resume/--overwrite", help="Continue a run in --out, or delete it and start again."),
@@ -97,6 +104,8 @@ def distill(
         raise fail(f"unknown --dtype {dtype!r}; valid: auto, float32, bfloat16")
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"--out {str(out_dir)!r} exists and is not a directory")
+    if select not in ("best", "last"):
+        raise fail(f"unknown --select {select!r}; valid: best, last")
     run = StudentRun(
         epochs=epochs,
         lr=lr,
@@ -120,6 +129,7 @@ def distill(
         data=data,
         dtype=dtype,
         word_model=word_model,
+        select=select,
         train=run,
     )
 
@@ -132,7 +142,7 @@ def distill(
         return
     best = summary["best"]
     out.print(
-        f"best epoch {best['epoch']}: held-out cosine {best['holdout_cosine']:.4f}, mean validation "
+        f"{select} epoch {best['epoch']}: held-out cosine {best['holdout_cosine']:.4f}, mean validation "
         f"analogy {100 * best['mean_analogy']:.1f}% -> {summary['model']} "
         f"({summary['elapsed_seconds'] / 60:.1f} min)",
         soft_wrap=True,

@@ -48,6 +48,7 @@ class DistillConfig:
     dtype: str = "auto"
     train: Any = None  # StudentRun
     word_model: str | None = None  # hybrid word vectors of the student; default: the teacher
+    select: str = "best"  # the epoch exported to best/: best validation mean, or the last one
 
     def pair_settings(self, teacher_source: str) -> dict[str, Any]:
         return {
@@ -163,11 +164,13 @@ def distill(
     from relsearch.encoding.loading import resolve_spec
     from relsearch.storage.atomic import write_json_atomic
     from relsearch.training.checkpoint import latest_checkpoint, restore_checkpoint, save_checkpoint
-    from relsearch.training.loop import training_dtype
+    from relsearch.training.loop import SELECTIONS, selected_epoch, training_dtype
     from relsearch.training.semeval import default_data_dir
 
     config.train = config.train or StudentRun()
     config.train.check()
+    if config.select not in SELECTIONS:
+        raise RelsearchError(f"unknown selection {config.select!r}; valid: {', '.join(SELECTIONS)}")
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise RelsearchError(f"--out {str(out)!r} exists and is not a directory")
@@ -206,6 +209,18 @@ def distill(
         history.append(record)
         on_epoch(record)
     export_info = ckpt.state.get("export") if ckpt else None
+
+    def export(upto: list[dict[str, Any]]) -> dict[str, Any]:
+        return export_student(
+            trainer,
+            teacher,
+            out / BEST_DIR,
+            about=about,
+            history=upto,
+            pair_report=pair_report,
+            word_model=config.word_model,
+        )
+
     first = (ckpt.epoch if ckpt else 0) + 1
     for epoch in range(first, run.epochs + 1):
         start = time.perf_counter()
@@ -214,22 +229,19 @@ def distill(
         record = {"epoch": epoch, **losses, **trainer.validate()}
         record.update(seconds=time.perf_counter() - start, train_seconds=train_seconds, steps=step)
         history.append(record)
-        best = max((r for r in history if r["epoch"] > 0), key=lambda r: (r["mean_analogy"], -r["epoch"]))
-        if best["epoch"] == epoch:
+        best = selected_epoch(history, config.select)
+        if best is not None and best["epoch"] == epoch:
             record["best"] = True
-            export_info = export_student(
-                trainer,
-                teacher,
-                out / BEST_DIR,
-                about=about,
-                history=history,
-                pair_report=pair_report,
-                word_model=config.word_model,
-            )
+            export_info = {**export(history), "epoch": epoch}
         state = {"identity": identity, "step": step, "history": history, "export": export_info}
         save_checkpoint(out, epoch, trainer.params, trainer.optimizer, state)
         on_epoch(record)
-    best = max((r for r in history if r["epoch"] > 0), key=lambda r: r["mean_analogy"], default=None)
+    best = selected_epoch(history, config.select)
+    if config.select == "last" and best is not None and (export_info or {}).get("epoch") != best["epoch"]:
+        # a finished run re-selected with --select last: the checkpoint holds the last epoch
+        export_info = {**export(history), "epoch": best["epoch"]}
+        state = {"identity": identity, "step": step, "history": history, "export": export_info}
+        save_checkpoint(out, best["epoch"], trainer.params, trainer.optimizer, state)
     summary = {
         "out": str(out),
         "model": str(out / BEST_DIR) if best else None,

@@ -153,7 +153,7 @@ def _set_train_mode(split: LayerSplit, dropout: bool = True) -> None:
             layer.eval()
 
 
-def _best(history: list[dict[str, Any]], select: str = "best") -> dict[str, Any] | None:
+def selected_epoch(history: list[dict[str, Any]], select: str = "best") -> dict[str, Any] | None:
     """The epoch to export: the best mean validation accuracy (earliest on ties), or the last."""
     trained = [r for r in history if r["epoch"] > 0]
     if not trained:
@@ -306,7 +306,7 @@ class Trainer:
 
     # -- outputs ------------------------------------------------------------------------------------
     def _info(self, history: list[dict[str, Any]], elapsed: float) -> dict[str, Any]:
-        best = _best(history, self.config.select)
+        best = selected_epoch(history, self.config.select)
         return {
             "config": {**self.config.to_dict(), "base": self.identity["base"]},
             "template": self.encoder.template,
@@ -325,7 +325,7 @@ class Trainer:
         kind = "full" if self.config.full_export else "delta"
         check = self.bank.unit_vectors(self.check_idx, bf16=False)
         meta = {"training": {k: info[k] for k in ("config", "data", "split", "best_epoch", "train_seconds")}}
-        meta["training"]["best"] = _best(info["history"], self.config.select)
+        meta["training"]["best"] = selected_epoch(info["history"], self.config.select)
         return export_model(
             self.encoder,
             list(self.params),
@@ -382,7 +382,7 @@ class Trainer:
             history.append(record)
             elapsed = elapsed_before + time.perf_counter() - run_start
             info = self._info(history, elapsed)
-            best = _best(history, cfg.select)
+            best = selected_epoch(history, cfg.select)
             if best is not None and best["epoch"] == epoch:
                 record["best"] = True
                 export_info = {**self._export(info), "epoch": epoch}
@@ -393,7 +393,7 @@ class Trainer:
             _write_log(self.out, history)
             self.on_epoch(record)
         elapsed = elapsed_before + time.perf_counter() - run_start
-        best = _best(history, cfg.select)
+        best = selected_epoch(history, cfg.select)
         if cfg.select == "last" and best is not None and (export_info or {}).get("epoch") != best["epoch"]:
             # a finished run re-selected with --select last: the checkpoint holds the last epoch
             export_info = {**self._export(self._info(history, elapsed)), "epoch": best["epoch"]}
