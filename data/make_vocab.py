@@ -155,6 +155,12 @@ def main() -> None:
     ]
     out.write_text("\n".join(header + words) + "\n", encoding="utf-8")
     print(f"wrote {len(words)} words to {out}")
+    if content_only and len(words) < size:
+        print(
+            f"note: only {len(words)} of the {size} words asked for occur in the relation data sets; "
+            "--all-words keeps the others too",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":
