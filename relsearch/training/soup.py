@@ -233,7 +233,7 @@ def export_soup(kitchen: SoupKitchen, result: SoupResult, target: Path) -> dict[
     The soup keeps the hybrid settings of the first chosen ingredient (the best by validation):
     its ``word_difference_weight`` and its ``word_model``, re-pointed from the soup's folder.
     """
-    from relsearch.training.export import export_model, update_card
+    from relsearch.training.export import export_model
     from relsearch.training.soup_card import render_soup_card
 
     encoder = kitchen.encoder
@@ -263,7 +263,6 @@ def export_soup(kitchen: SoupKitchen, result: SoupResult, target: Path) -> dict[
     )
     if hybrid.word_weight:
         write_relbert_config(target, hybrid)
-        update_card(target, card)
     return info
 
 
