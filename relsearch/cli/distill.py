@@ -104,8 +104,6 @@ def distill(
         raise fail(f"unknown --dtype {dtype!r}; valid: auto, float32, bfloat16")
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"--out {str(out_dir)!r} exists and is not a directory")
-    if select not in ("best", "last"):
-        raise fail(f"unknown --select {select!r}; valid: best, last")
     run = StudentRun(
         epochs=epochs,
         lr=lr,
@@ -114,9 +112,6 @@ def distill(
         relbert_weight=relbert_weight,
         relbert_negatives=relbert_negatives,
     )
-    run.check()  # before --overwrite deletes anything
-    if not resume:
-        clear_outputs(out_dir)
     config = DistillConfig(
         out=out_dir,
         vocab=vocab,
@@ -132,6 +127,9 @@ def distill(
         select=select,
         train=run,
     )
+    config.check()  # before --overwrite deletes anything
+    if not resume:
+        clear_outputs(out_dir)
 
     def say(message: str) -> None:
         err.print(message, markup=False)

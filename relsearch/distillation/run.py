@@ -50,6 +50,14 @@ class DistillConfig:
     word_model: str | None = None  # hybrid word vectors of the student; default: the teacher
     select: str = "best"  # the epoch exported to best/: best validation mean, or the last one
 
+    def check(self) -> None:
+        """Reject impossible training and selection values with a message naming the options."""
+        from relsearch.training.loop import SELECTIONS
+
+        self.train.check()
+        if self.select not in SELECTIONS:
+            raise RelsearchError(f"unknown --select {self.select!r}; valid: {', '.join(SELECTIONS)}")
+
     def pair_settings(self, teacher_source: str) -> dict[str, Any]:
         return {
             "vocab": str(Path(self.vocab).resolve()),
@@ -164,13 +172,11 @@ def distill(
     from relsearch.encoding.loading import resolve_spec
     from relsearch.storage.atomic import write_json_atomic
     from relsearch.training.checkpoint import latest_checkpoint, restore_checkpoint, save_checkpoint
-    from relsearch.training.loop import SELECTIONS, selected_epoch, training_dtype
+    from relsearch.training.loop import selected_epoch, training_dtype
     from relsearch.training.semeval import default_data_dir
 
     config.train = config.train or StudentRun()
-    config.train.check()
-    if config.select not in SELECTIONS:
-        raise RelsearchError(f"unknown selection {config.select!r}; valid: {', '.join(SELECTIONS)}")
+    config.check()
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise RelsearchError(f"--out {str(out)!r} exists and is not a directory")
