@@ -13,8 +13,11 @@ from relsearch.cli.output import err, fail, handle_errors, out, print_json
 def _epoch_line(record: dict[str, Any], epochs: int) -> str:
     acc = " ".join(f"{k} {100 * v:.1f}" for k, v in record["analogy"].items())
     loss = "untrained" if record["train_loss"] is None else f"train loss {record['train_loss']:.4f}"
-    if "relbert_loss" in record:
-        loss += f" (cosine {record['distill_loss']:.4f}, InfoNCE {record['relbert_loss']:.4f})"
+    terms = [("relbert_loss", "InfoNCE"), ("similarity_loss", "similarity")]
+    if "distill_loss" in record:
+        parts = [f"cosine {record['distill_loss']:.4f}"]
+        parts += [f"{label} {record[key]:.4f}" for key, label in terms if key in record]
+        loss += f" ({', '.join(parts)})"
     best = "  *best*" if record.get("best") else ""
     seconds = f"  {record['seconds']:.0f}s" if "seconds" in record else ""
     return (
@@ -67,6 +70,16 @@ def distill(
     relbert_negatives: Annotated[
         int, typer.Option(help="Negatives per InfoNCE step (with --relbert-weight).")
     ] = 64,
+    similarity_weight: Annotated[
+        float,
+        typer.Option(
+            help="Add this weight times KL(teacher || student) of each pair's softmax over its "
+            "cosines to the other pairs of the batch (0: off)."
+        ),
+    ] = 0.0,
+    similarity_temperature: Annotated[
+        float, typer.Option(help="Temperature of those softmaxes (with --similarity-weight).")
+    ] = 0.05,
     word_model: Annotated[
         str | None,
         typer.Option(help="Model of the hybrid word vectors of the student. Default: the teacher."),
@@ -111,6 +124,8 @@ def distill(
         seed=seed,
         relbert_weight=relbert_weight,
         relbert_negatives=relbert_negatives,
+        similarity_weight=similarity_weight,
+        similarity_temperature=similarity_temperature,
     )
     config = DistillConfig(
         out=out_dir,

@@ -64,6 +64,15 @@ def render_distill_card(summary: dict[str, Any]) -> str:
             if run.get("relbert_weight")
             else []
         ),
+        *(
+            [
+                f"- Relational term: plus {run['similarity_weight']:g} × KL(teacher ‖ student) of each "
+                "pair's softmax over its cosines to the other pairs of the batch (temperature "
+                f"{run['similarity_temperature']:g})."
+            ]
+            if run.get("similarity_weight")
+            else []
+        ),
         f"- Hybrid vectors: word-difference weight {summary['word_weight']:g} with the word vectors of "
         f"`{summary['word_model']}`.",
         "",

@@ -5,7 +5,9 @@ mask token, pools like the teacher (through the width head if any) and minimises
 ``1 - cos(student, teacher)``. With ``relbert_weight`` > 0 the step adds that weight times the
 RelBERT InfoNCE loss of one SemEval-2012 training relation (its training positives against
 ``relbert_negatives`` sampled negatives, as ``relsearch train`` does), the relations taken in
-a seeded order that repeats over the epoch. After every epoch: the mean cosine on held-out
+a seeded order that repeats over the epoch. With ``similarity_weight`` > 0 it adds that weight
+times the relational term of :mod:`relsearch.distillation.similarity_loss`: the student's softmax
+over in-batch cosines must match the teacher's. After every epoch: the mean cosine on held-out
 distillation pairs, the analogy accuracy of the student's prompt vectors on the six validation
 splits that ``relsearch train`` selects on, a checkpoint, and an export of the best epoch.
 """
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from relsearch.distillation.similarity_loss import similarity_kl
 from relsearch.encoding import RelationEncoder
 from relsearch.encoding.batching import pad_batch
 from relsearch.encoding.pooling import pool
@@ -49,6 +52,8 @@ class StudentRun:
     relbert_weight: float = 0.0  # weight of the SemEval InfoNCE term; 0: distillation loss only
     relbert_negatives: int = 64
     temperature: float = DEFAULT_TEMPERATURE
+    similarity_weight: float = 0.0  # weight of the in-batch similarity term; 0: off
+    similarity_temperature: float = 0.05
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -59,12 +64,19 @@ class StudentRun:
             raise RelsearchError("--epochs and --batch-size must be at least 1 and --lr positive")
         if self.relbert_weight < 0 or self.relbert_negatives < 1:
             raise RelsearchError("--relbert-weight must be 0 or more and --relbert-negatives at least 1")
+        if self.similarity_weight < 0 or not self.similarity_temperature > 0:
+            raise RelsearchError(
+                "--similarity-weight must be 0 or more and --similarity-temperature positive"
+            )
 
     def identity(self) -> dict[str, Any]:
-        """The settings a resumed run must share (the InfoNCE ones only when the term is on)."""
+        """The settings a resumed run must share (an extra term's only when that term is on)."""
         ident = {k: v for k, v in self.to_dict().items() if k != "epochs"}
         if not self.relbert_weight:
             for key in ("relbert_weight", "relbert_negatives", "temperature"):
+                del ident[key]
+        if not self.similarity_weight:
+            for key in ("similarity_weight", "similarity_temperature"):
                 del ident[key]
         return ident
 
@@ -149,15 +161,16 @@ class StudentTrainer:
     def train_epoch(self, epoch: int, step: int) -> tuple[dict[str, float], int]:
         """One pass over the training pairs in a seeded order; returns the mean losses and the step.
 
-        The losses are ``train_loss`` (what is minimised) and, with the InfoNCE term,
-        ``distill_loss`` and ``relbert_loss``.
+        The losses are ``train_loss`` (what is minimised) and, with an extra term, ``distill_loss``
+        (the cosine loss) and ``relbert_loss`` or ``similarity_loss``.
         """
         rng = np.random.default_rng([self.run.seed, epoch])
         torch.manual_seed(self.run.seed * 1_000_003 + epoch)
         order = self.train_idx[rng.permutation(len(self.train_idx))]
         relation_order = rng.permutation(len(self.relations)) if self.relations else None
         self.modules.train()
-        losses: dict[str, list[float]] = {"train_loss": [], "distill_loss": [], "relbert_loss": []}
+        names = ("train_loss", "distill_loss", "relbert_loss", "similarity_loss")
+        losses: dict[str, list[float]] = {name: [] for name in names}
         bs = self.run.batch_size
         with progress_bar(len(order), f"epoch {epoch}/{self.run.epochs}", enabled=self.progress) as advance:
             for start in range(0, len(order), bs):
@@ -165,13 +178,19 @@ class StudentTrainer:
                 for group in self.optimizer.param_groups:
                     group["lr"] = self._lr(step)
                 target = torch.from_numpy(self.targets[rows].astype(np.float32))
-                loss = distill_loss = 1.0 - (self._vectors(rows) * target).sum(dim=1).mean()
+                vectors = self._vectors(rows)
+                loss = distill_loss = 1.0 - (vectors * target).sum(dim=1).mean()
                 if relation_order is not None:
                     relation = int(relation_order[(start // bs) % len(relation_order)])
                     relbert_loss = self._relbert_loss(relation, rng)
-                    loss = distill_loss + self.run.relbert_weight * relbert_loss
-                    losses["distill_loss"].append(float(distill_loss.detach()))
+                    loss = loss + self.run.relbert_weight * relbert_loss
                     losses["relbert_loss"].append(float(relbert_loss.detach()))
+                if self.run.similarity_weight:
+                    similarity_loss = similarity_kl(vectors, target, self.run.similarity_temperature)
+                    loss = loss + self.run.similarity_weight * similarity_loss
+                    losses["similarity_loss"].append(float(similarity_loss.detach()))
+                if loss is not distill_loss:
+                    losses["distill_loss"].append(float(distill_loss.detach()))
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(list(self.params.values()), 1.0)
