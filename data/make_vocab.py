@@ -100,11 +100,9 @@ def is_inflection(word: str, kept: set[str]) -> bool:
     return word.endswith("ed") and (word[:-2] in kept or word[:-1] in kept or word[:-3] in kept)
 
 
-def build(size: int = SIZE, *, content_only: bool = True, extras: bool = True) -> list[str]:
-    """The vocabulary; ``content_only=False`` skips step 2 (for large vocabularies: a 1M-pair build).
-
-    ``extras=False`` leaves out the examples and gold-pair words (only the frequency list).
-    """
+def frequent_words(size: int = SIZE, *, content_only: bool = True) -> list[str]:
+    """The frequency-list part of the vocabulary; ``content_only=False`` skips step 2 (for large
+    vocabularies: a 1M-pair build)."""
     try:
         from wordfreq import top_n_list
     except ImportError:
@@ -126,11 +124,23 @@ def build(size: int = SIZE, *, content_only: bool = True, extras: bool = True) -
             continue
         kept.append(word)
         seen.add(word)
-    for word in EXAMPLES + gold_words() if extras else []:
+    return kept
+
+
+def with_extras(words: list[str]) -> list[str]:
+    """``words`` followed by the paper's examples and the gold-pair words they lack."""
+    kept, seen = list(words), set(words)
+    for word in EXAMPLES + gold_words():
         if word not in seen:
             kept.append(word)
             seen.add(word)
     return kept
+
+
+def build(size: int = SIZE, *, content_only: bool = True, extras: bool = True) -> list[str]:
+    """The vocabulary (``extras=False``: only the frequency list, without examples and gold words)."""
+    words = frequent_words(size, content_only=content_only)
+    return with_extras(words) if extras else words
 
 
 def main() -> None:
@@ -143,8 +153,8 @@ def main() -> None:
     content_only = "--all-words" not in sys.argv[1:]
     size = int(args[0]) if args else SIZE
     out = Path(args[1]) if len(args) > 1 else ROOT / "data" / "vocab.txt"
-    words = build(size, content_only=content_only)
-    frequent = len(build(size, content_only=content_only, extras=False))
+    frequent_list = frequent_words(size, content_only=content_only)
+    words, frequent = with_extras(frequent_list), len(frequent_list)
     where = (
         "that occur in the lexical relation data sets or SemEval-2012 Task 2"
         if content_only

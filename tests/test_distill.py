@@ -306,6 +306,11 @@ def test_the_similarity_term_brings_the_students_in_batch_ranking_closer_to_the_
     assert StudentRun(similarity_weight=1.0).identity()["similarity_temperature"] == 0.05
     with pytest.raises(RelsearchError, match="--similarity-temperature"):
         StudentRun(similarity_weight=1.0, similarity_temperature=0).check()
+    with pytest.raises(RelsearchError, match="finite"):
+        StudentRun(similarity_weight=float("nan")).check()
+    with pytest.raises(RelsearchError, match="--batch-size 3"):
+        StudentRun(similarity_weight=1.0, batch_size=2).check()
+    StudentRun(batch_size=2).check()  # small batches are fine without the term
 
 
 def test_cli_distill_teacher_layers_and_errors(tmp_path, teacher_dir, vocab_file, data_dir):  # noqa: F811
@@ -342,6 +347,8 @@ def test_cli_distill_teacher_layers_and_errors(tmp_path, teacher_dir, vocab_file
     again = runner.invoke(app, [*args, "--student", "teacher:1", "--overwrite", "--epochs", "1"])
     assert again.exit_code == 0, again.output
     assert keep.read_text() == "mine" and "resuming" not in again.output
+    other = runner.invoke(app, [*args, "--student", "teacher:1", "--lr", "0.123"])  # same --out
+    assert other.exit_code == 1 and "train.lr:" in other.output and "0.123" in other.output
     bad = runner.invoke(app, [*args[:2], str(tmp_path / "r2"), *args[3:], "--student", "teacher:9"])
     assert bad.exit_code == 1 and "teacher:N" in bad.output
     bad = runner.invoke(app, [*args[:2], str(tmp_path / "r3"), *args[3:], "--dtype", "int4"])
@@ -350,5 +357,5 @@ def test_cli_distill_teacher_layers_and_errors(tmp_path, teacher_dir, vocab_file
     assert bad.exit_code == 1 and "--relbert-weight" in bad.output
     bad = runner.invoke(app, [*args[:2], str(tmp_path / "r5"), *args[3:], "--similarity-weight", "-1"])
     assert bad.exit_code == 1 and "--similarity-weight" in bad.output
-    bad = runner.invoke(app, [*args[:2], str(tmp_path / "r5"), *args[3:], "--select", "first"])
-    assert bad.exit_code == 1 and "--select" in bad.output and not (tmp_path / "r5").exists()
+    bad = runner.invoke(app, [*args[:2], str(tmp_path / "r6"), *args[3:], "--select", "first"])
+    assert bad.exit_code == 1 and "--select" in bad.output and not (tmp_path / "r6").exists()

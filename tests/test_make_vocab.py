@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytest.importorskip("wordfreq")  # the `vocab` extra, which install.sh installs
+
 ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("RELSEARCH_SHARED") or ROOT.parent / "shared") / "data"
+pytestmark = pytest.mark.skipif(
+    not (SHARED / "lexical_relation_classification").is_dir(),
+    reason=f"the relation data sets the vocabulary is filtered by are not in {SHARED}",
+)
 
 
 def make(tmp_path: Path, size: int) -> tuple[list[str], list[str], str]:

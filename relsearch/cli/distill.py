@@ -74,7 +74,8 @@ def distill(
         float,
         typer.Option(
             help="Add this weight times KL(teacher || student) of each pair's softmax over its "
-            "cosines to the other pairs of the batch (0: off)."
+            "cosines to the other pairs of the batch (0: off). Its pull grows as the temperature "
+            "falls and with --batch-size."
         ),
     ] = 0.0,
     similarity_temperature: Annotated[

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from relsearch.distillation.similarity_loss import similarity_kl
+from relsearch.distillation.similarity_loss import MIN_SIMILARITY_BATCH, similarity_kl
 from relsearch.encoding import RelationEncoder
 from relsearch.encoding.batching import pad_batch
 from relsearch.encoding.pooling import pool
@@ -60,6 +60,10 @@ class StudentRun:
 
     def check(self) -> None:
         """Reject impossible values with a message naming the options."""
+        floats = (self.lr, self.relbert_weight, self.temperature)
+        floats += (self.similarity_weight, self.similarity_temperature)
+        if not all(math.isfinite(x) for x in floats):
+            raise RelsearchError("--lr, the loss weights and the temperatures must be finite numbers")
         if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
             raise RelsearchError("--epochs and --batch-size must be at least 1 and --lr positive")
         if self.relbert_weight < 0 or self.relbert_negatives < 1:
@@ -67,6 +71,11 @@ class StudentRun:
         if self.similarity_weight < 0 or not self.similarity_temperature > 0:
             raise RelsearchError(
                 "--similarity-weight must be 0 or more and --similarity-temperature positive"
+            )
+        if self.similarity_weight and self.batch_size < MIN_SIMILARITY_BATCH:
+            raise RelsearchError(
+                f"--similarity-weight needs --batch-size {MIN_SIMILARITY_BATCH} or more: "
+                "it compares each pair with the other pairs of its batch"
             )
 
     def identity(self) -> dict[str, Any]:
@@ -185,7 +194,7 @@ class StudentTrainer:
                     relbert_loss = self._relbert_loss(relation, rng)
                     loss = loss + self.run.relbert_weight * relbert_loss
                     losses["relbert_loss"].append(float(relbert_loss.detach()))
-                if self.run.similarity_weight:
+                if self.run.similarity_weight and len(rows) >= MIN_SIMILARITY_BATCH:
                     similarity_loss = similarity_kl(vectors, target, self.run.similarity_temperature)
                     loss = loss + self.run.similarity_weight * similarity_loss
                     losses["similarity_loss"].append(float(similarity_loss.detach()))
