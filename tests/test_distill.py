@@ -210,20 +210,35 @@ def test_student_learns_the_teacher_and_exports_a_hybrid_model(
     assert RelationEncoder(tmp_path / "warm" / "best").prompt_dim == 32
 
 
+def short_prompt_teacher(tmp_path: Path, n_pairs: int) -> tuple[RelationEncoder, list, np.ndarray]:
+    """A tiny teacher, ``n_pairs`` random pairs and its unit prompt vectors for them.
+
+    Average pooling over a short prompt: a tiny random model's mask-position vectors are almost
+    the same for every pair (no ranking to learn), and a long template dominates an average.
+    """
+    short = {"aggregation_mode": "average_no_mask", "template": "<subj> is the <mask> of <obj>"}
+    config = {**TEACHER_CONFIG, **short}
+    teacher_dir = build_tiny_model(tmp_path / "teacher", relbert_config=config, hidden=32)
+    teacher = RelationEncoder(teacher_dir, dtype="float32", trace=False)
+    pairs = random_pairs(VOCAB, n_pairs, seed=0)
+    targets = teacher.encode(pairs)[:, : teacher.prompt_dim]
+    return teacher, pairs, targets / np.linalg.norm(targets, axis=1, keepdims=True)
+
+
+def assert_logged_terms(losses: dict, plain: dict, term: str, weight: float) -> None:
+    """A run with an extra term logs it and the cosine loss, and their weighted sum is the total."""
+    assert set(plain) == {"train_loss"}
+    assert set(losses) == {"train_loss", "distill_loss", term}
+    total = losses["distill_loss"] + weight * losses[term]
+    assert losses["train_loss"] == pytest.approx(total, rel=1e-5)
+
+
 def test_the_relbert_term_lowers_the_infonce_loss_of_the_semeval_relations(
     tmp_path,
     student_dir,
     data_dir,  # noqa: F811
 ):
-    # average pooling over a short prompt: a tiny random model's mask-position vectors are almost
-    # the same for every pair, and a long template dominates an average
-    short = {"aggregation_mode": "average_no_mask", "template": "<subj> is the <mask> of <obj>"}
-    config = {**TEACHER_CONFIG, **short}
-    teacher_dir = build_tiny_model(tmp_path / "teacher", relbert_config=config, hidden=32)
-    teacher = RelationEncoder(teacher_dir, dtype="float32", trace=False)
-    pairs = random_pairs(VOCAB, 120, seed=0)
-    targets = teacher.encode(pairs)[:, : teacher.prompt_dim]
-    targets /= np.linalg.norm(targets, axis=1, keepdims=True)
+    teacher, pairs, targets = short_prompt_teacher(tmp_path, 120)
     probe_run = StudentRun(holdout=20, relbert_weight=1.0, relbert_negatives=8)
 
     def infonce(student: RelationEncoder) -> float:
@@ -247,10 +262,7 @@ def test_the_relbert_term_lowers_the_infonce_loss_of_the_semeval_relations(
     untrained = infonce(build_student(str(student_dir), teacher)[0])
     with_term, losses = trained(1.0)
     without_term, plain = trained(0.0)
-    assert set(plain) == {"train_loss"}
-    assert set(losses) == {"train_loss", "distill_loss", "relbert_loss"}
-    total = losses["distill_loss"] + 5 * losses["relbert_loss"]
-    assert losses["train_loss"] == pytest.approx(total, rel=1e-5)
+    assert_logged_terms(losses, plain, "relbert_loss", 5.0)
     # a tiny model's vectors stay close together, so the loss moves from about ln(9) (8 negatives)
     # by 0.005 to 0.8 depending on the random tokenizer and student, at weight 1 over 6 epochs
     # (seen in repeated runs); weight 5 over 10 epochs moves it further
@@ -265,16 +277,9 @@ def test_the_similarity_term_brings_the_students_in_batch_ranking_closer_to_the_
     student_dir,
     data_dir,  # noqa: F811
 ):
-    # average pooling over a short prompt, as above: mask-position vectors of tiny random models
-    # are almost equal for every pair, which leaves no ranking to learn; even so the teacher's
-    # in-batch cosines spread by only about 0.01, hence a temperature of 0.005
-    short = {"aggregation_mode": "average_no_mask", "template": "<subj> is the <mask> of <obj>"}
-    config = {**TEACHER_CONFIG, **short}
-    teacher_dir = build_tiny_model(tmp_path / "teacher", relbert_config=config, hidden=32)
-    teacher = RelationEncoder(teacher_dir, dtype="float32", trace=False)
-    pairs = random_pairs(VOCAB, 160, seed=0)
-    targets = teacher.encode(pairs)[:, : teacher.prompt_dim]
-    targets /= np.linalg.norm(targets, axis=1, keepdims=True)
+    # even with the short prompt the teacher's in-batch cosines spread by only about 0.01, hence a
+    # temperature of 0.005
+    teacher, pairs, targets = short_prompt_teacher(tmp_path, 160)
 
     def trained(weight: float) -> tuple[StudentTrainer, dict[str, float]]:
         student, _ = build_student(str(student_dir), teacher)
@@ -296,10 +301,7 @@ def test_the_similarity_term_brings_the_students_in_batch_ranking_closer_to_the_
 
     with_term, losses = trained(5.0)
     without_term, plain = trained(0.0)
-    assert set(plain) == {"train_loss"}
-    assert set(losses) == {"train_loss", "distill_loss", "similarity_loss"}
-    total = losses["distill_loss"] + 5 * losses["similarity_loss"]
-    assert losses["train_loss"] == pytest.approx(total, rel=1e-5)
+    assert_logged_terms(losses, plain, "similarity_loss", 5.0)
     # seen: 0.57 to 0.66 of the cosine-only run over three fresh builds of the tiny models
     assert batch_kl(with_term) < 0.8 * batch_kl(without_term)
     assert "similarity_weight" not in StudentRun().identity()  # runs without the term keep their identity
