@@ -13,6 +13,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 
+def rate_text(per_second: float) -> str:
+    """``1,234/s``, ``3.5/s``, or per minute below one a second (``12.0/min``, not ``0/s``)."""
+    if per_second >= 10:
+        return f"{per_second:,.0f}/s"
+    if per_second >= 1:
+        return f"{per_second:.1f}/s"
+    return f"{60 * per_second:.1f}/min"
+
+
 def _rate_column() -> Any:
     from rich.progress import ProgressColumn
     from rich.text import Text
@@ -22,7 +31,7 @@ def _rate_column() -> Any:
 
         def render(self, task: Any) -> Text:
             speed = task.finished_speed or task.speed
-            return Text("" if speed is None else f"{speed:,.0f}/s")
+            return Text("" if speed is None else rate_text(speed))
 
     return RateColumn()
 
@@ -72,7 +81,7 @@ def _clock(seconds: float) -> str:
 
 
 def _line_progress(total: int, description: str, write: Callable[[str], Any]) -> Callable[[int], None]:
-    """``advance(n)`` that writes ``description: done/total (p%), rate/s, ETA`` at each tenth of ``total``."""
+    """``advance(n)`` that writes ``description: done/total (p%), rate, ETA`` at each tenth of ``total``."""
     start, done, next_tenth = time.perf_counter(), 0, 1
 
     def advance(n: int) -> None:
@@ -84,6 +93,6 @@ def _line_progress(total: int, description: str, write: Callable[[str], Any]) ->
         elapsed = time.perf_counter() - start
         rate = done / elapsed if elapsed > 0 else 0.0
         eta = f", ETA {_clock((total - done) / rate)}" if rate and done < total else ""
-        write(f"{description}: {done:,}/{total:,} ({100 * done // total}%), {rate:,.0f}/s{eta}\n")
+        write(f"{description}: {done:,}/{total:,} ({100 * done // total}%), {rate_text(rate)}{eta}\n")
 
     return advance

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from relsearch.progress import progress_bar
+from relsearch.progress import progress_bar, rate_text
 
 
 def test_a_log_gets_one_line_per_tenth_with_rate_and_eta(capsys):
@@ -26,3 +26,10 @@ def test_a_large_step_writes_one_line_and_a_disabled_bar_writes_none(capsys):
     with progress_bar(1000, "quiet", enabled=False) as advance:
         advance(1000)
     assert capsys.readouterr().err == ""
+
+
+def test_slow_work_reads_per_minute_instead_of_zero_per_second():
+    # an MLP search trains one model in tens of seconds: "0/s" says nothing
+    assert rate_text(1 / 30) == "2.0/min"
+    assert rate_text(3.46) == "3.5/s"
+    assert rate_text(1234.4) == "1,234/s"
