@@ -137,10 +137,9 @@ def with_extras(words: list[str]) -> list[str]:
     return kept
 
 
-def build(size: int = SIZE, *, content_only: bool = True, extras: bool = True) -> list[str]:
-    """The vocabulary (``extras=False``: only the frequency list, without examples and gold words)."""
-    words = frequent_words(size, content_only=content_only)
-    return with_extras(words) if extras else words
+def build(size: int = SIZE, *, content_only: bool = True) -> list[str]:
+    """The vocabulary: the frequency list, then the examples and gold-pair words it lacks."""
+    return with_extras(frequent_words(size, content_only=content_only))
 
 
 def main() -> None:

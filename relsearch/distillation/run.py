@@ -156,23 +156,6 @@ def teacher_index(config: DistillConfig, say: Callable[[str], None], progress: b
     return {"path": str(target), "kept": False, "seconds": report.durations["total"]}
 
 
-def identity_changes(old: dict[str, Any], new: dict[str, Any]) -> str:
-    """``key: old -> new`` for every setting that differs (``train.lr``: nested keys dotted)."""
-
-    def flat(d: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in d.items():
-            if isinstance(value, dict) and key == "train":
-                out.update({f"{key}.{k}": v for k, v in value.items()})
-            else:
-                out[key] = value
-        return out
-
-    a, b = flat(old), flat(new)
-    keys = sorted(k for k in {*a, *b} if a.get(k) != b.get(k))
-    return ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in keys) or "no setting differs"
-
-
 def distill(
     config: DistillConfig,
     *,
@@ -188,7 +171,12 @@ def distill(
     from relsearch.encoding import RelationEncoder
     from relsearch.encoding.loading import resolve_spec
     from relsearch.storage.atomic import write_json_atomic
-    from relsearch.training.checkpoint import latest_checkpoint, restore_checkpoint, save_checkpoint
+    from relsearch.training.checkpoint import (
+        identity_changes,
+        latest_checkpoint,
+        restore_checkpoint,
+        save_checkpoint,
+    )
     from relsearch.training.loop import selected_epoch, training_dtype
     from relsearch.training.semeval import default_data_dir
 
@@ -222,11 +210,11 @@ def distill(
     step = 0
     ckpt = latest_checkpoint(out)
     if ckpt is not None:
-        if ckpt.state.get("identity") != identity:
+        changes = identity_changes(ckpt.state.get("identity") or {}, identity)
+        if changes:
             raise RelsearchError(
-                f"{out} holds a checkpoint of a different distillation run "
-                f"({identity_changes(ckpt.state.get('identity') or {}, identity)}); use --overwrite "
-                "to start again or choose another --out"
+                f"{out} holds a checkpoint of a different distillation run ({', '.join(changes)}); "
+                "use --overwrite to start again or choose another --out"
             )
         restore_checkpoint(ckpt, trainer.params, trainer.optimizer)
         history, step = ckpt.state["history"], int(ckpt.state["step"])

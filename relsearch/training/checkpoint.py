@@ -50,6 +50,25 @@ def replace_dir(tmp: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def identity_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """``key: old -> new`` for every setting in which two run identities differ, sorted.
+
+    Nested settings (a dict value) are compared key by key and named with a dot: ``train.lr``.
+    """
+
+    def flat(identity: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in identity.items():
+            if isinstance(value, dict):
+                out.update({f"{key}.{k}": v for k, v in value.items()})
+            else:
+                out[key] = value
+        return out
+
+    a, b = flat(old), flat(new)
+    return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted({*a, *b}) if a.get(k) != b.get(k)]
+
+
 def latest_checkpoint(out_dir: Path) -> Checkpoint | None:
     """The newest complete checkpoint in ``out_dir``, or None."""
     root = out_dir / CHECKPOINTS

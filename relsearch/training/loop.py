@@ -26,6 +26,7 @@ from relsearch.progress import progress_bar
 from relsearch.templates import AGGREGATIONS
 from relsearch.training.checkpoint import (
     CHECKPOINTS,
+    identity_changes,
     latest_checkpoint,
     restore_checkpoint,
     save_checkpoint,
@@ -199,12 +200,10 @@ class Trainer:
             clear_outputs(self.out)
         self.checkpoint = latest_checkpoint(self.out)
         if self.checkpoint is not None:
-            old = self.checkpoint.state.get("identity", {})
-            diff = sorted(k for k in {*old, *self.identity} if old.get(k) != self.identity.get(k))
-            if diff:
-                details = ", ".join(f"{k}: {old.get(k)!r} -> {self.identity.get(k)!r}" for k in diff)
+            changes = identity_changes(self.checkpoint.state.get("identity", {}), self.identity)
+            if changes:
                 raise RelsearchError(
-                    f"{self.out} holds a checkpoint of a different run ({details}); "
+                    f"{self.out} holds a checkpoint of a different run ({', '.join(changes)}); "
                     "use --overwrite to start again or choose another --out"
                 )
         self.out.mkdir(parents=True, exist_ok=True)
